@@ -1,0 +1,99 @@
+"""What a mode plugin provides, as types.
+
+The hook specs in :mod:`engineio_core.plugin.hookspecs` return these.
+Sync-family modes return the plain protocols; asyncio-family modes return the
+``Async*`` ones, whose blocking methods are coroutines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "AsyncEvent",
+    "AsyncWebSocket",
+    "Event",
+    "Family",
+    "ModeInfo",
+    "Queue",
+    "WebSocket",
+    "WebSocketClosed",
+]
+
+Family = Literal["sync", "asyncio"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModeInfo:
+    """How a mode describes itself.
+
+    ``name`` is the ``async_mode`` users pass, and must equal the entry-point
+    name. ``family`` says which server can drive it (``Server`` drives
+    ``"sync"``, ``AsyncServer`` drives ``"asyncio"``). ``rank`` orders the
+    automatic choice, highest first; the shipped ranks are spaced by 50 so a
+    third-party mode can slot in between. ``can_websocket`` is False for a
+    mode that only ever serves long-polling.
+    """
+
+    name: str
+    family: Family
+    rank: int
+    can_websocket: bool = True
+    description: str = ""
+
+
+class WebSocketClosed(Exception):
+    """Raised by a wrapped WebSocket's ``send`` when the peer is gone."""
+
+
+@runtime_checkable
+class Event(Protocol):
+    """A settable flag that tasks wait on (``threading.Event``'s shape)."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class AsyncEvent(Protocol):
+    """``asyncio.Event``'s shape; timeouts are applied by the caller."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    async def wait(self) -> Any: ...
+
+
+class Queue(Protocol):
+    """A FIFO between tasks. ``get`` raises ``queue.Empty`` on timeout."""
+
+    def put(self, item: Any) -> None: ...
+    def get(self, block: bool = True, timeout: float | None = None) -> Any: ...
+
+
+class WebSocket(Protocol):
+    """An accepted WebSocket, in a sync mode.
+
+    ``receive`` blocks for the next message and returns ``str`` for a text
+    frame, ``bytes`` for a binary one, or None once the connection is closed;
+    with a ``timeout`` it raises ``TimeoutError`` when nothing came in time.
+    ``send`` raises :class:`WebSocketClosed` if the peer is gone. ``close``
+    is idempotent. After the session ends, the server returns ``response()``
+    to the framework as the result of the request.
+    """
+
+    def receive(self, timeout: float | None = None) -> str | bytes | None: ...
+    def send(self, data: str | bytes) -> None: ...
+    def close(self, code: int = 1000) -> None: ...
+    def response(self) -> Any: ...
+
+
+class AsyncWebSocket(Protocol):
+    """An accepted WebSocket, in an asyncio mode; see :class:`WebSocket`."""
+
+    async def receive(self, timeout: float | None = None) -> str | bytes | None: ...
+    async def send(self, data: str | bytes) -> None: ...
+    async def close(self, code: int = 1000) -> None: ...
+    def response(self) -> Any: ...

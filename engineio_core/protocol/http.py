@@ -1,0 +1,85 @@
+"""The HTTP request and response as the protocol core sees them.
+
+Modes translate their framework's request into a :class:`Request` and turn a
+:class:`Response` back into whatever their framework returns. Nothing here
+does I/O: the request body is read through ``read_body``, a callable the mode
+provides (a coroutine function in asyncio modes), so the router can refuse an
+oversize body before anything is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+__all__ = ["Request", "Response", "parse_query"]
+
+
+def parse_query(query_string: str) -> dict[str, list[str]]:
+    """Parse a query string, keeping repeated keys and blank values."""
+    return parse_qs(query_string, keep_blank_values=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request, framework-neutral.
+
+    ``headers`` keys are lower case; a repeated header is joined with ``", "``.
+    ``query`` maps each key to every value it had, in order.
+    ``environ`` is what the ``connect`` handler receives: the WSGI environ in
+    sync modes, a WSGI-style dict with the framework request in asyncio modes.
+    ``native`` holds the framework's own call arguments for the mode's
+    response and WebSocket hooks.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    remote_addr: str = ""
+    scheme: str = "http"
+    content_length: int | None = None
+    read_body: Callable[[int], Any] | None = None
+    environ: Any = None
+    native: Any = None
+
+    def arg(self, name: str) -> str | None:
+        """The first value of query parameter ``name``, or None."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """An HTTP response to send: status code, headers and a complete body."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    @property
+    def reason(self) -> str:
+        return _REASONS.get(self.status, "Unknown")
+
+    @property
+    def status_line(self) -> str:
+        """``"200 OK"``, the form WSGI's ``start_response`` wants."""
+        return f"{self.status} {self.reason}"
+
+
+_REASONS = {
+    101: "Switching Protocols",
+    200: "OK",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
