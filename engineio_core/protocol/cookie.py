@@ -1,0 +1,48 @@
+"""The session cookie set on the handshake response."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+__all__ = ["CookieSpec"]
+
+
+class CookieSpec:
+    """``cookie=`` as a name (``"io"``) or a dict of attributes.
+
+    Dict keys: ``name`` (required), ``path`` (default ``/``), ``domain``,
+    ``max_age``, ``expires``, ``httponly`` (default True), ``samesite``
+    (default ``Lax``), ``secure`` (default: when the request is https or a
+    proxy says ``X-Forwarded-Proto: https``).
+    """
+
+    __slots__ = ("attributes", "name")
+
+    def __init__(self, setting: str | Mapping[str, Any]) -> None:
+        attrs: dict[str, Any] = {"path": "/", "httponly": True, "samesite": "Lax", "secure": None}
+        if isinstance(setting, str):
+            self.name = setting
+        else:
+            settings = {k.lower().replace("-", "_"): v for k, v in setting.items()}
+            if "name" not in settings:
+                raise ValueError("cookie dict needs a 'name' key")
+            self.name = str(settings.pop("name"))
+            attrs.update(settings)
+        self.attributes = attrs
+
+    def header(self, sid: str, secure_request: bool) -> tuple[str, str]:
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[self.name] = sid
+        morsel = cookie[self.name]
+        for key, value in self.attributes.items():
+            if key == "secure":
+                if value or (value is None and secure_request):
+                    morsel["secure"] = True
+            elif key in ("httponly",):
+                if value:
+                    morsel["httponly"] = True
+            elif value is not None and value is not False:
+                morsel[key.replace("_", "-")] = str(value)
+        return "Set-Cookie", morsel.OutputString()

@@ -1,0 +1,159 @@
+"""Every decision about an incoming request, in one place.
+
+:func:`Router.route` looks at a request, the session it names and the time,
+and returns what to do; it changes nothing. The checks and their order
+follow Node's engine.io 6 (``Server.verify``), so clients see the same error
+codes: transport, origin, session, then method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from engineio_core.protocol.cors import CorsPolicy
+from engineio_core.protocol.errors import ErrorCode
+from engineio_core.protocol.http import Request
+from engineio_core.protocol.session import Session, SessionState, Transport
+
+__all__ = [
+    "Decision",
+    "Expired",
+    "Handshake",
+    "Poll",
+    "Post",
+    "Preflight",
+    "RefuseWebSocket",
+    "Reject",
+    "Router",
+    "Upgrade",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Answer with an Engine.IO error; ``detail`` is for the log."""
+
+    code: ErrorCode
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preflight:
+    """A CORS preflight from an allowed origin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    transport: Transport
+    protocol: int
+    jsonp: str | None
+    b64: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    session: Session
+    jsonp: str | None
+    b64: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    session: Session
+    jsonp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """A WebSocket asking to take over a polling session."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseWebSocket:
+    """A WebSocket for a session that is upgraded or upgrading: accept, then close.
+
+    Node's engine.io does this rather than answering HTTP 400.
+    """
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """The session's heartbeat ran out before this request: close it, then reject."""
+
+    session: Session
+
+
+Decision = Reject | Preflight | Handshake | Poll | Post | Upgrade | RefuseWebSocket | Expired
+
+
+class Router:
+    __slots__ = ("_protocols", "_transports", "cors")
+
+    def __init__(self, transports: Collection[str], allow_eio3: bool, cors: CorsPolicy) -> None:
+        self._transports = frozenset(transports)
+        self._protocols = {"4": 4, "3": 3} if allow_eio3 else {"4": 4}
+        self.cors = cors
+
+    def route(
+        self, request: Request, lookup: Callable[[str], Session | None], now: float
+    ) -> Decision:
+        method = request.method
+        if method == "OPTIONS":
+            if not self.cors.origin_allowed(request):
+                return Reject(ErrorCode.FORBIDDEN, "preflight from a disallowed origin")
+            return Preflight()
+
+        transport_name = request.arg("transport")
+        if transport_name not in self._transports:
+            return Reject(ErrorCode.UNKNOWN_TRANSPORT, f"transport {transport_name!r} not allowed")
+        transport = Transport(transport_name)
+        if not self.cors.origin_allowed(request):
+            return Reject(ErrorCode.FORBIDDEN, f"origin {request.headers.get('origin')!r} refused")
+        is_upgrade = request.headers.get("upgrade", "").lower() == "websocket"
+
+        jsonp = request.arg("j")
+        if jsonp is not None and not (jsonp.isdigit() and jsonp.isascii() and len(jsonp) < 10):
+            return Reject(ErrorCode.BAD_REQUEST, "invalid JSONP index")
+        b64 = request.arg("b64") not in (None, "", "0", "false")
+
+        sid = request.arg("sid")
+        if sid:
+            session = lookup(sid)
+            if session is None or session.state is SessionState.CLOSED:
+                return Reject(ErrorCode.UNKNOWN_SID, "unknown sid")
+            if session.expired(now):
+                return Expired(session)
+            if transport is Transport.WEBSOCKET:
+                if not is_upgrade:
+                    return Reject(ErrorCode.BAD_REQUEST, "websocket transport without an upgrade")
+                if session.closed:
+                    return Reject(ErrorCode.UNKNOWN_SID, "session is closing")
+                if session.state is SessionState.OPEN and session.transport is Transport.POLLING:
+                    return Upgrade(session)
+                return RefuseWebSocket(session)
+            if session.transport is not Transport.POLLING:
+                return Reject(ErrorCode.BAD_REQUEST, "polling request for a websocket session")
+            if method == "GET":
+                return Poll(session, jsonp, b64)
+            if method == "POST":
+                if session.closed:
+                    return Reject(ErrorCode.UNKNOWN_SID, "session is closing")
+                return Post(session, jsonp)
+            return Reject(ErrorCode.BAD_REQUEST, f"method {method} not allowed")
+
+        if method != "GET":
+            return Reject(ErrorCode.BAD_HANDSHAKE_METHOD, f"handshake with method {method}")
+        protocol = self._protocols.get(request.arg("EIO") or "")
+        if protocol is None:
+            return Reject(
+                ErrorCode.UNSUPPORTED_PROTOCOL_VERSION,
+                f"EIO={request.arg('EIO')!r} not supported",
+            )
+        if transport is Transport.WEBSOCKET and not is_upgrade:
+            return Reject(ErrorCode.BAD_REQUEST, "websocket handshake without an upgrade")
+        return Handshake(transport, protocol, jsonp, b64)
