@@ -1,3 +1,5 @@
+# Specs are documentation only: their bodies are empty on purpose.
+# mypy: disable-error-code="empty-body"
 """The hooks an async-mode plugin implements (pluggy project ``"engineio"``).
 
 A mode plugin is a module (or object) named by an entry point in the group
@@ -26,8 +28,8 @@ from typing import Any
 
 import pluggy
 
-from engineio_core.protocol.http import Request, Response
 from engineio_core.plugin.types import ModeInfo
+from engineio_core.protocol.http import Request, Response
 
 PROJECT_NAME = "engineio"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -167,7 +169,7 @@ def eio_make_response(response: Response, request: Request) -> Any:
 
 
 @hookspec(firstresult=True)
-def eio_wrap_websocket(request: Request) -> Any:
+def eio_wrap_websocket(request: Request, max_message_size: int) -> Any:
     """Accept the WebSocket this request asks for, or decline.
 
     Optional: a mode without WebSocket support leaves it out and the server
@@ -176,6 +178,10 @@ def eio_wrap_websocket(request: Request) -> Any:
     and transport already checked), so a mode does not validate those.
 
     :param request: a request with an ``Upgrade: websocket`` header.
+    :param max_message_size: the largest message, in bytes, the socket may
+        accept. On a larger one its ``receive`` closes the connection with
+        code 1009 and raises
+        :class:`~engineio_core.plugin.types.MessageTooLarge`.
     :return: None when this particular request cannot be upgraded (for
         example a WSGI server that exposes no raw socket); the server then
         answers 400 "Transport unknown" and advertises no upgrade to

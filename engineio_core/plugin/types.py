@@ -15,6 +15,7 @@ __all__ = [
     "AsyncWebSocket",
     "Event",
     "Family",
+    "MessageTooLarge",
     "ModeInfo",
     "Queue",
     "WebSocket",
@@ -97,3 +98,8 @@ class AsyncWebSocket(Protocol):
     async def send(self, data: str | bytes) -> None: ...
     async def close(self, code: int = 1000) -> None: ...
     def response(self) -> Any: ...
+
+
+class MessageTooLarge(Exception):
+    """Raised by a wrapped WebSocket's ``receive`` after it closed the
+    connection (code 1009) because a message exceeded the size limit."""

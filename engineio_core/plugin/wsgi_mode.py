@@ -1,0 +1,139 @@
+"""Request and response translation for every WSGI-based (sync) mode.
+
+The threading mode uses these hooks, and so can eventlet, gevent or any other
+sync mode whose server speaks WSGI: import them into the plugin module, where
+pluggy finds them like the plugin's own::
+
+    from engineio_core.plugin.wsgi_mode import eio_make_response, eio_translate_request
+
+This module imports nothing beyond the standard library and the core's request
+types, so a plugin's entry module stays cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engineio_core.plugin.hookspecs import hookimpl
+from engineio_core.protocol.http import Request, Response, parse_query
+
+__all__ = [
+    "eio_make_response",
+    "eio_translate_request",
+    "read_wsgi_body",
+    "translate_wsgi_request",
+    "wsgi_headers",
+]
+
+# Read the body in pieces no larger than this, so a small limit never makes
+# a large read and a large one never asks the server for it all at once.
+_CHUNK = 64 * 1024
+# WSGI environ keys that carry headers without the ``HTTP_`` prefix.
+_UNPREFIXED_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+# Responses that must not carry a body, hence no Content-Length added.
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def wsgi_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers in a WSGI environ, with lower-case names.
+
+    ``HTTP_X_FORWARDED_FOR`` becomes ``x-forwarded-for``; ``CONTENT_TYPE``
+    and ``CONTENT_LENGTH`` are included when present and not empty. The WSGI
+    server has already joined repeated headers into one value.
+    """
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+        elif key in _UNPREFIXED_HEADERS and value:
+            headers[_UNPREFIXED_HEADERS[key]] = value
+    return headers
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    value = environ.get("CONTENT_LENGTH")
+    if not value:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
+    """Read at most ``limit`` bytes of the request body from ``wsgi.input``.
+
+    With a ``Content-Length`` no more than that many bytes are read. Without
+    one the body is read up to EOF (still stopping after ``limit`` bytes) only
+    when the server says its input ends there (``wsgi.input_terminated``, set
+    for chunked requests by werkzeug and always by gunicorn); otherwise the
+    request has no body (RFC 9112 section 6.3), and reading ``wsgi.input``
+    would wait for the client's next request on a kept-alive connection.
+    """
+    stream = environ.get("wsgi.input")
+    if stream is None or limit <= 0:
+        return b""
+    length = _content_length(environ)
+    if length is None:
+        if not environ.get("wsgi.input_terminated"):
+            return b""
+        remaining = limit
+    else:
+        remaining = min(limit, length)
+    parts: list[bytes] = []
+    while remaining > 0:
+        data = stream.read(min(remaining, _CHUNK))
+        if not data:
+            break
+        parts.append(data)
+        remaining -= len(data)
+    return b"".join(parts)
+
+
+def translate_wsgi_request(environ: dict[str, Any], start_response: Any) -> Request:
+    """Build the core :class:`Request` for one WSGI call."""
+    content_length = _content_length(environ)
+
+    def read_body(limit: int) -> bytes:
+        return read_wsgi_body(environ, limit)
+
+    return Request(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=environ.get("PATH_INFO", ""),
+        query=parse_query(environ.get("QUERY_STRING", "")),
+        headers=wsgi_headers(environ),
+        remote_addr=environ.get("REMOTE_ADDR") or "",
+        scheme=environ.get("wsgi.url_scheme") or "http",
+        content_length=content_length,
+        read_body=read_body,
+        environ=environ,
+        native=(environ, start_response),
+    )
+
+
+@hookimpl
+def eio_translate_request(args: tuple[Any, ...]) -> Request:
+    """``(environ, start_response)`` to a core request; see the hook spec."""
+    environ, start_response = args
+    return translate_wsgi_request(environ, start_response)
+
+
+@hookimpl
+def eio_make_response(response: Response, request: Request) -> list[bytes]:
+    """Start the WSGI response and return its body iterable; see the hook spec.
+
+    A ``Content-Length`` is added when the response lacks one, so WSGI servers
+    can keep the connection alive instead of chunking a body they already hold.
+    """
+    start_response: Callable[..., Any] = request.native[1]
+    headers = list(response.headers)
+    if (
+        response.status >= 200
+        and response.status not in _NO_BODY_STATUSES
+        and not any(name.lower() == "content-length" for name, _ in headers)
+    ):
+        headers.append(("Content-Length", str(len(response.body))))
+    start_response(response.status_line, headers)
+    return [response.body]

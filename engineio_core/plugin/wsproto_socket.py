@@ -1,0 +1,454 @@
+"""A WebSocket on the raw socket of a threaded WSGI server, spoken with wsproto.
+
+WSGI has no WebSocket, but the two servers the threading mode runs under lend
+the connection's socket to the application: werkzeug's development server (and
+so ``flask run``) as ``environ["werkzeug.socket"]``, gunicorn's sync and
+gthread workers as ``environ["gunicorn.socket"]``. :func:`accept_websocket`
+validates the upgrade request with wsproto, writes the ``101`` response on that
+socket and returns a :class:`WsprotoWebSocket` that owns the connection until
+it closes.
+
+Handing the connection back. The WSGI server must not write an HTTP response
+on a socket that carried a WebSocket, so :meth:`WsprotoWebSocket.response`
+*raises* the exception each server treats as "this connection is finished,
+write nothing": werkzeug 3.1's ``run_wsgi`` catches ``ConnectionError`` around
+the application call and only calls ``connection_dropped``; gunicorn's sync
+and gthread workers re-raise an exception from the application when no
+headers were sent, and their ``handle`` catches ``StopIteration`` as "close the
+connection" without writing. Both servers then close the socket themselves,
+so this module only ever shuts it down (``close()`` on werkzeug's socket would
+be deferred while its file objects exist, and gunicorn's gthread worker must
+still be able to call ``setblocking`` on it).
+
+Bytes the server read ahead. Both servers read the request through a buffer;
+whatever the client sent after the request headers (normally nothing: a client
+waits for the ``101``) is taken from that buffer and fed to wsproto first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from typing import Any, Literal, NoReturn
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    TextMessage,
+)
+from wsproto.events import Request as HandshakeRequest
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
+
+__all__ = [
+    "DEFAULT_CLOSE_TIMEOUT",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "RAW_SOCKET_KEYS",
+    "WebSocketTakenOver",
+    "WsprotoWebSocket",
+    "accept_websocket",
+    "raw_socket",
+]
+
+#: environ keys under which WSGI servers lend the connection's socket.
+RAW_SOCKET_KEYS = ("werkzeug.socket", "gunicorn.socket")
+DEFAULT_MAX_MESSAGE_SIZE = 1_000_000
+#: How long a closing side waits for the peer's close frame before dropping
+#: the connection anyway.
+DEFAULT_CLOSE_TIMEOUT = 5.0
+_RECV_SIZE = 64 * 1024
+_TOO_BIG = 1009
+
+ServerKind = Literal["werkzeug", "gunicorn"]
+
+
+class WebSocketTakenOver(ConnectionError):
+    """Raised to werkzeug after a WebSocket session: write no HTTP response.
+
+    A ``ConnectionError``, which werkzeug's request handler treats as a
+    dropped connection.
+    """
+
+
+def raw_socket(environ: dict[str, Any]) -> tuple[socket.socket, ServerKind] | None:
+    """The connection's socket a WSGI server lent in ``environ``, and which server."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        return sock, "werkzeug"
+    sock = environ.get("gunicorn.socket")
+    if sock is not None:
+        return sock, "gunicorn"
+    return None
+
+
+def _handshake_bytes(environ: dict[str, Any]) -> bytes:
+    """The upgrade request, rebuilt from the environ for wsproto to check.
+
+    The target is not needed for the handshake, and a fixed one cannot trip
+    h11's checks on characters a server let through.
+    """
+    lines = [f"{environ.get('REQUEST_METHOD', 'GET')} / HTTP/1.1"]
+    has_host = False
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and isinstance(value, str):
+            name = key[5:].replace("_", "-")
+            has_host = has_host or name == "HOST"
+            lines.append(f"{name}: {value}")
+    if not has_host:
+        lines.append(f"Host: {environ.get('SERVER_NAME', 'localhost')}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _take_buffered(environ: dict[str, Any], sock: socket.socket, kind: ServerKind) -> bytes:
+    """Bytes the WSGI server already read from ``sock`` past the request headers."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if kind == "gunicorn":
+        return _gunicorn_buffered(stream)
+    return _werkzeug_buffered(stream, sock)
+
+
+def _gunicorn_buffered(stream: Any) -> bytes:
+    # wsgi.input is a Body whose reader shares the connection parser's
+    # Unreader; its buffer holds the read-ahead (take_buffered: gunicorn 23+).
+    unreader = getattr(getattr(stream, "reader", None), "unreader", None)
+    take = getattr(unreader, "take_buffered", None)
+    data = take() if callable(take) else b""
+    return data if isinstance(data, bytes) else b""
+
+
+def _werkzeug_buffered(stream: Any, sock: socket.socket) -> bytes:
+    # wsgi.input is the handler's buffered rfile. peek() returns what is
+    # buffered without a raw read, or tries one raw read when nothing is; the
+    # socket is non-blocking meanwhile so that read cannot wait.
+    peek = getattr(stream, "peek", None)
+    if not callable(peek):
+        return b""
+    timeout = sock.gettimeout()
+    try:
+        sock.setblocking(False)
+        buffered = peek(_RECV_SIZE)
+        data = stream.read(len(buffered)) if buffered else b""
+    except OSError:
+        data = b""
+    finally:
+        sock.settimeout(timeout)
+    return data if isinstance(data, bytes) else b""
+
+
+def accept_websocket(
+    environ: dict[str, Any],
+    *,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+) -> WsprotoWebSocket | None:
+    """Accept the WebSocket this WSGI request asks for, on the server's raw socket.
+
+    Returns None, having written nothing, when the environ has no raw socket
+    or the request is not a valid WebSocket upgrade; the caller can then still
+    answer with an HTTP error.
+    """
+    found = raw_socket(environ)
+    if found is None:
+        return None
+    sock, kind = found
+    connection = WSConnection(ConnectionType.SERVER)
+    try:
+        connection.receive_data(_handshake_bytes(environ))
+    except (RemoteProtocolError, UnicodeError):
+        return None
+    if not any(isinstance(event, HandshakeRequest) for event in connection.events()):
+        return None
+    buffered = _take_buffered(environ, sock, kind)
+    websocket = WsprotoWebSocket(
+        sock,
+        connection,
+        kind,
+        max_message_size=max_message_size,
+        close_timeout=close_timeout,
+    )
+    try:
+        sock.sendall(connection.send(AcceptConnection()))
+    except OSError:
+        websocket._finish()
+        return websocket
+    if buffered:
+        connection.receive_data(buffered)
+    return websocket
+
+
+class WsprotoWebSocket:
+    """An accepted WebSocket over a blocking socket (the ``WebSocket`` protocol).
+
+    One thread may ``receive`` while others ``send`` and ``close``. Pings are
+    answered inside ``receive``. A message larger than ``max_message_size``
+    bytes closes the connection with code 1009: ``receive`` raises
+    ``MessageTooLarge`` (then returns None) and :attr:`closed_for_size` is
+    True. :attr:`close_code` is the code of the close frame that ended the
+    connection (ours or the peer's; 1006 when the connection dropped without
+    one).
+
+    Invariants: ``_lock`` guards the wsproto connection and every write to the
+    socket, and is never held while waiting to read; ``_recv_lock`` admits one
+    reader at a time; once ``_done`` is set the socket is shut down and every
+    call returns at once.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        connection: WSConnection,
+        server: ServerKind,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+    ) -> None:
+        self.sock = sock
+        self.server: ServerKind = server
+        self.max_message_size = max_message_size
+        self.close_timeout = close_timeout
+        self.closed_for_size = False
+        self._size_reported = False
+        self.close_code: int | None = None
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._recv_lock = threading.Lock()
+        self._done = threading.Event()
+        self._close_sent = False
+        self._close_deadline = 0.0
+        self._parts: list[Any] = []  # the frames of a fragmented message so far
+        self._size = 0
+        self._poller = select.poll() if hasattr(select, "poll") else None
+        if self._poller is not None:
+            self._poller.register(sock, select.POLLIN)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is over (the socket is shut down)."""
+        return self._done.is_set()
+
+    # -- receiving ---------------------------------------------------------------
+
+    def receive(self, timeout: float | None = None) -> str | bytes | None:
+        """The next message; None once closed; ``TimeoutError`` after ``timeout`` seconds.
+
+        Raises :class:`~engineio_core.plugin.types.MessageTooLarge` once, after
+        closing the connection with code 1009 because a message was too large.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._recv_lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError("another thread is receiving on this WebSocket")
+        try:
+            while True:
+                message = self._process_events()
+                if message is not None:
+                    return message
+                if self._done.is_set():
+                    self._raise_if_too_large()
+                    return None
+                if self._close_sent:
+                    # Closing: the peer has close_timeout to answer.
+                    close_deadline = self._close_deadline
+                    if deadline is None or close_deadline < deadline:
+                        deadline, closing = close_deadline, True
+                    else:
+                        closing = False
+                else:
+                    closing = False
+                try:
+                    self._read(deadline)
+                except TimeoutError:
+                    if not closing:
+                        raise
+                    self._finish()
+                    self._raise_if_too_large()
+                    return None
+        finally:
+            self._recv_lock.release()
+
+    def _raise_if_too_large(self) -> None:
+        if self.closed_for_size and not self._size_reported:
+            self._size_reported = True
+            raise MessageTooLarge(
+                f"a WebSocket message exceeded {self.max_message_size} bytes; closed with 1009"
+            )
+
+    def _read(self, deadline: float | None) -> None:
+        """Feed wsproto what the socket has, waiting until ``deadline`` at most."""
+        if not self._wait_readable(deadline):
+            raise TimeoutError("no WebSocket message within the timeout")
+        try:
+            data: bytes | None = self.sock.recv(_RECV_SIZE)
+        except OSError:
+            data = None
+        with self._lock:
+            if self._connection.state is ConnectionState.CLOSED:
+                return
+            self._connection.receive_data(data or None)
+
+    def _wait_readable(self, deadline: float | None) -> bool:
+        if self._done.is_set():
+            return True
+        pending = getattr(self.sock, "pending", None)  # TLS: decrypted, unread bytes
+        if pending is not None and pending():
+            return True
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            if self._poller is not None:
+                ms = None if timeout is None else int(timeout * 1000 + 0.999)
+                return bool(self._poller.poll(ms))
+            readable, _, _ = select.select([self.sock], [], [], timeout)
+            return bool(readable)
+        except (OSError, ValueError):
+            return True  # the socket is gone: the recv() that follows says so
+
+    def _process_events(self) -> str | bytes | None:
+        """Handle what wsproto parsed; return a complete message if one arrived."""
+        with self._lock:
+            for event in self._connection.events():
+                if isinstance(event, (TextMessage, BytesMessage)):
+                    if self._close_sent:
+                        continue  # closing: discard until the peer's close frame
+                    message = self._add_part(event)
+                    if message is not None:
+                        return message
+                elif isinstance(event, Ping):
+                    if self._connection.state is ConnectionState.OPEN:  # no pong once closing
+                        self._send_locked(self._connection.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    self._on_close(event)
+                    return None
+        return None
+
+    def _add_part(self, event: TextMessage | BytesMessage) -> str | bytes | None:
+        data = event.data
+        if isinstance(data, str):
+            self._size += len(data) if data.isascii() else len(data.encode("utf-8"))
+        else:
+            self._size += len(data)
+        if self._size > self.max_message_size:
+            self.closed_for_size = True
+            self._parts.clear()
+            self._send_close_locked(_TOO_BIG, "message too big")
+            return None
+        if not event.message_finished:
+            self._parts.append(data)
+            return None
+        self._size = 0
+        if not self._parts:
+            return data if isinstance(data, str) else bytes(data)
+        self._parts.append(data)
+        parts, self._parts = self._parts, []
+        return "".join(parts) if isinstance(data, str) else b"".join(parts)
+
+    def _on_close(self, event: CloseConnection) -> None:
+        state = self._connection.state
+        if self.close_code is None:
+            self.close_code = event.code
+        if state is ConnectionState.REMOTE_CLOSING:
+            self._send_locked(self._connection.send(event.response()))
+        elif state is ConnectionState.OPEN:
+            # wsproto reports a frame it could not parse as a CloseConnection
+            # without changing state: tell the peer why and stop.
+            with contextlib.suppress(LocalProtocolError):
+                self._send_locked(self._connection.send(CloseConnection(code=event.code)))
+        self._finish()
+
+    # -- sending and closing -------------------------------------------------------
+
+    def send(self, data: str | bytes) -> None:
+        """Send one text (``str``) or binary (``bytes``) message; thread-safe."""
+        event = TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data)
+        with self._lock:
+            if self._done.is_set() or self._connection.state is not ConnectionState.OPEN:
+                raise WebSocketClosed("the WebSocket is closed")
+            payload = self._connection.send(event)
+            if not self._send_locked(payload):
+                raise WebSocketClosed("the WebSocket connection was lost")
+
+    def _send_locked(self, payload: bytes) -> bool:
+        """Write ``payload``; on failure the connection is over. Hold ``_lock``."""
+        if self._done.is_set():
+            return False
+        try:
+            self.sock.sendall(payload)
+        except OSError:
+            self._finish()
+            return False
+        return True
+
+    def _send_close_locked(self, code: int, reason: str = "") -> None:
+        if self._close_sent:
+            return
+        self._close_sent = True
+        self._close_deadline = time.monotonic() + self.close_timeout
+        if self.close_code is None:
+            self.close_code = code
+        if self._connection.state is ConnectionState.OPEN:
+            self._send_locked(self._connection.send(CloseConnection(code=code, reason=reason)))
+
+    def close(self, code: int = 1000) -> None:
+        """Close with ``code``, waiting up to ``close_timeout`` for the peer's reply.
+
+        Idempotent. A thread blocked in ``receive`` returns None.
+        """
+        if self._done.is_set():
+            return
+        if not self._lock.acquire(timeout=self.close_timeout):
+            # A send is stuck on a peer that stopped reading: drop the connection.
+            self._finish()
+            return
+        try:
+            first = not self._close_sent
+            self._send_close_locked(code)
+        finally:
+            self._lock.release()
+        if not first:
+            self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
+            self._finish()
+            return
+        # Read the peer's close frame here unless a receiving thread will.
+        remaining = max(0.0, self._close_deadline - time.monotonic())
+        if self._recv_lock.acquire(timeout=remaining):
+            self._recv_lock.release()
+            while not self._done.is_set():
+                with contextlib.suppress(TimeoutError, MessageTooLarge):
+                    self.receive(timeout=max(0.0, self._close_deadline - time.monotonic()))
+                if time.monotonic() >= self._close_deadline:
+                    break
+        else:
+            self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
+        self._finish()
+
+    def _finish(self) -> None:
+        """End the connection: shut the socket down (the WSGI server closes it)."""
+        if self._done.is_set():
+            return
+        self._done.set()
+        if self.close_code is None:
+            self.close_code = 1006
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def response(self) -> NoReturn:
+        """End the WSGI call that carried this WebSocket, writing nothing more.
+
+        Closes the WebSocket if still open, then raises what the WSGI server
+        takes as "connection finished": ``StopIteration`` for gunicorn,
+        :class:`WebSocketTakenOver` (a ``ConnectionError``) for werkzeug. Let it
+        propagate out of the WSGI application (and not through a generator,
+        where Python turns ``StopIteration`` into ``RuntimeError``).
+        """
+        self.close()
+        if self.server == "gunicorn":
+            raise StopIteration
+        raise WebSocketTakenOver("the WebSocket connection is closed")
