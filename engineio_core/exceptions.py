@@ -46,7 +46,7 @@ class SessionNotFound(EngineIOError, KeyError):
     """No session has this sid (it never existed or has closed)."""
 
 
-class ConnectionRefusedError(EngineIOError):  # noqa: A001 - the name python-engineio uses
+class ConnectionRefusedError(EngineIOError):
     """Raise from a ``connect`` handler to refuse a client with a message.
 
     The client gets HTTP 401 with ``{"message": <first argument>}``.

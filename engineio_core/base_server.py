@@ -1,0 +1,763 @@
+"""What ``Server`` and ``AsyncServer`` share: options, handlers, sessions, flows.
+
+Everything a request, a WebSocket or the heartbeat does is written here once,
+as generator *flows* that yield :mod:`engineio_core.ops` operations. The two
+servers only perform those operations, blocking or awaiting.
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import json as stdlib_json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from math import inf
+from typing import Any
+
+from engineio_core.exceptions import ConnectionRefusedError
+from engineio_core.ops import (
+    AcceptWebSocket,
+    CallHandler,
+    Flow,
+    Join,
+    ReadBody,
+    SpawnFlow,
+    SpawnHandler,
+    WaitWake,
+    WsClose,
+    WsReceive,
+    WsSend,
+)
+from engineio_core.plugin.manager import SelectedMode, select_async_mode
+from engineio_core.plugin.types import Family, MessageTooLarge, WebSocketClosed
+from engineio_core.protocol.compression import choose_encoding, compress
+from engineio_core.protocol.cookie import CookieSpec
+from engineio_core.protocol.cors import CorsPolicy
+from engineio_core.protocol.errors import DisconnectReason, ErrorCode, ProtocolError, error_body
+from engineio_core.protocol.http import Request, Response
+from engineio_core.protocol.packets import (
+    Packet,
+    PacketType,
+    decode_packet,
+    decode_ws_binary,
+    encode_ws,
+)
+from engineio_core.protocol.payloads import (
+    decode_jsonp_body,
+    decode_payload,
+    encode_jsonp,
+    encode_payload,
+)
+from engineio_core.protocol.router import (
+    Expired,
+    Handshake,
+    Poll,
+    Post,
+    Preflight,
+    RefuseWebSocket,
+    Reject,
+    Router,
+    Upgrade,
+)
+from engineio_core.protocol.session import (
+    Closed,
+    Event,
+    MessageReceived,
+    Session,
+    SessionConfig,
+    SessionState,
+    Transport,
+    Wake,
+)
+
+__all__ = ["BaseServer", "SessionHandle"]
+
+_EVENTS = ("connect", "message", "disconnect")
+_TEXT_HTML = ("Content-Type", "text/html")
+_OK = b"ok"
+# The heartbeat loop wakes at least this often (seconds) to pick up new deadlines.
+_HEARTBEAT_CAP = 1.0
+
+
+class _NoLock:
+    """A lock for drivers whose tasks never preempt each other (asyncio)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+NO_LOCK = _NoLock()
+
+
+class SessionHandle:
+    """A session plus what its driver needs: the wake event, a lock, user data."""
+
+    __slots__ = ("environ", "lock", "session", "user_session", "wake", "ws")
+
+    def __init__(self, session: Session, wake: Any, lock: Any, environ: Any) -> None:
+        self.session = session
+        self.wake = wake
+        self.lock = lock
+        self.environ = environ
+        self.user_session: dict[str, Any] = {}
+        self.ws: Any = None
+
+
+class _WebSocketDone:
+    """A flow's result when the request became a WebSocket: return ``ws.response()``."""
+
+    __slots__ = ("ws",)
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+
+class BaseServer:
+    """Options, handler registry, session table and the shared flows."""
+
+    family: Family = "sync"
+    #: python-engineio's reason constants, for ``disconnect`` handlers.
+    reason = DisconnectReason
+
+    def __init__(
+        self,
+        async_mode: str | None = None,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        max_http_buffer_size: int = 1_000_000,
+        allow_upgrades: bool = True,
+        http_compression: bool = True,
+        compression_threshold: int = 1024,
+        cookie: str | Mapping[str, Any] | None = "io",
+        cors_allowed_origins: str | Sequence[str] | Callable[..., bool] | None = None,
+        cors_credentials: bool = True,
+        logger: bool | logging.Logger = False,
+        json: Any = None,
+        async_handlers: bool = True,
+        monitor_clients: bool | None = None,
+        transports: Sequence[str] | None = None,
+        allow_eio3: bool = False,
+        upgrade_timeout: float = 10,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(ping_interval, (tuple, list)):
+            # python-engineio accepted (interval, grace); the grace has no v4 meaning.
+            ping_interval = ping_interval[0]
+        if ping_interval <= 0 or ping_timeout <= 0:
+            raise ValueError("ping_interval and ping_timeout must be positive")
+        if max_http_buffer_size <= 0:
+            raise ValueError("max_http_buffer_size must be positive")
+        transports = list(transports or ("polling", "websocket"))
+        unknown = [t for t in transports if t not in ("polling", "websocket")]
+        if unknown or not transports:
+            raise ValueError(f"transports must be 'polling' and/or 'websocket', not {unknown}")
+        self.ping_interval = float(ping_interval)
+        self.ping_timeout = float(ping_timeout)
+        self.max_http_buffer_size = int(max_http_buffer_size)
+        self.allow_upgrades = allow_upgrades
+        self.http_compression = http_compression
+        self.compression_threshold = compression_threshold
+        self.cookie = CookieSpec(cookie) if cookie else None
+        self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self.json = json if json is not None else stdlib_json
+        self.async_handlers = async_handlers
+        self.transports = tuple(transports)
+        self.allow_eio3 = allow_eio3
+        self.session_config = SessionConfig(
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            upgrade_timeout=float(upgrade_timeout),
+            monitor_clients=monitor_clients is not False,
+        )
+        self.router = Router(
+            transports, allow_eio3, CorsPolicy(cors_allowed_origins, cors_credentials)
+        )
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self._disconnect_takes_reason = False
+        self._sessions: dict[str, SessionHandle] = {}
+        self._heap: list[tuple[float, int, str]] = []
+        self._heap_seq = 0
+        self._heartbeat_task: Any = None
+        self._heartbeat_running = False
+        self._heartbeat_next_wake = inf
+        self.logger = _make_logger(logger)
+        self._mode: SelectedMode = select_async_mode(self.family, async_mode)
+        self.async_mode = self._mode.name
+        self._heartbeat_wake = self._mode.create_event()
+        self._mode.notify_selected(self)
+
+    # -- public API shared by both servers ----------------------------------------
+
+    @property
+    def mode_report(self) -> Any:
+        """Every installed mode, with why it was or was not chosen."""
+        return self._mode.report
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register an event handler (``connect``, ``message`` or ``disconnect``).
+
+        Use as ``eio.on('message', fn)`` or as a decorator ``@eio.on('message')``.
+        """
+        if event not in _EVENTS:
+            raise ValueError(f"unknown event {event!r}: expected one of {', '.join(_EVENTS)}")
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers[event] = fn
+            if event == "disconnect":
+                self._disconnect_takes_reason = _accepts_two_args(fn)
+            return fn
+
+        return register if handler is None else register(handler)
+
+    def transport(self, sid: str) -> str:
+        """``'polling'`` or ``'websocket'``: the transport ``sid`` is on now."""
+        return self._handle(sid).session.transport.value
+
+    def get_session(self, sid: str) -> dict[str, Any]:
+        """The user session dict of ``sid`` (a new empty dict at first)."""
+        return self._handle(sid).user_session
+
+    def save_session(self, sid: str, session: dict[str, Any]) -> None:
+        """Replace the user session of ``sid``."""
+        self._handle(sid).user_session = session
+
+    @contextmanager
+    def session(self, sid: str) -> Iterator[dict[str, Any]]:
+        """``with eio.session(sid) as s:`` edits the user session in place."""
+        handle = self._handle(sid)
+        yield handle.user_session
+
+    def generate_id(self) -> str:
+        """A new session id: 20 URL-safe characters from a cryptographic source."""
+        return secrets.token_urlsafe(15)
+
+    # -- helpers for the drivers ---------------------------------------------------
+
+    def _handle(self, sid: str) -> SessionHandle:
+        handle = self._sessions.get(sid)
+        if handle is None or handle.session.closed:
+            raise KeyError(f"session {sid!r} not found")
+        return handle
+
+    def _lookup(self, sid: str) -> Session | None:
+        handle = self._sessions.get(sid)
+        return handle.session if handle is not None else None
+
+    def _new_lock(self) -> Any:
+        return NO_LOCK
+
+    def _encode_message(self, data: Any, binary: bool | None) -> Packet:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            payload: str | bytes = bytes(data)
+        elif isinstance(data, str):
+            payload = data
+        elif isinstance(data, (list, dict)):
+            payload = self.json.dumps(data, separators=(",", ":"))
+        else:
+            raise TypeError(f"cannot send {type(data).__name__}: use str, bytes, list or dict")
+        if binary is True and isinstance(payload, str):
+            payload = payload.encode()
+        elif binary is False and isinstance(payload, bytes):
+            payload = payload.decode()
+        return Packet(PacketType.MESSAGE, payload)
+
+    def _decode_message(self, data: str | bytes) -> Any:
+        """Text that looks like a JSON object or array arrives decoded, as in python-engineio."""
+        if isinstance(data, str) and data[:1] in ("{", "["):
+            try:
+                return self.json.loads(data)
+            except ValueError:
+                return data
+        return data
+
+    def _queue(self, sid: str, packet: Packet) -> bool:
+        handle = self._sessions.get(sid)
+        if handle is None:
+            self.logger.warning("cannot send to sid %s: no such session", sid)
+            return False
+        with handle.lock:
+            events = handle.session.queue(packet)
+        if events:
+            handle.wake.set()
+            return True
+        return False
+
+    def _schedule(self, handle: SessionHandle) -> None:
+        deadline = handle.session.next_deadline()
+        if deadline < inf:
+            self._heap_seq += 1
+            heapq.heappush(self._heap, (deadline, self._heap_seq, handle.session.sid))
+            if deadline < self._heartbeat_next_wake:
+                # The loop sleeps past this deadline: wake it to re-plan.
+                self._heartbeat_next_wake = deadline
+                self._heartbeat_wake.set()
+
+    def _error(self, request: Request, code: ErrorCode, detail: str, status: int = 0) -> Response:
+        self.logger.warning(
+            "%s %s refused: %s (%d %s)", request.method, request.path, detail, code, code.message
+        )
+        headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
+        return Response(status or code.status, headers, error_body(code))
+
+    def _cors_headers(self, request: Request) -> list[tuple[str, str]]:
+        return self.router.cors.response_headers(request)
+
+    def _respond(self, request: Request, body: bytes, content_type: str) -> Response:
+        headers = [("Content-Type", content_type), *self._cors_headers(request)]
+        if self.http_compression and len(body) >= self.compression_threshold:
+            encoding = choose_encoding(request.headers.get("accept-encoding"))
+            if encoding is not None:
+                body = compress(body, encoding)
+                headers.append(("Content-Encoding", encoding))
+        return Response(200, headers, body)
+
+    def _payload_response(
+        self,
+        request: Request,
+        packets: list[Packet],
+        protocol: int,
+        jsonp: str | None,
+        b64: bool,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> Response:
+        if jsonp is not None:
+            body, ctype = encode_jsonp(packets, protocol, jsonp), "text/javascript; charset=UTF-8"
+        else:
+            body, ctype = encode_payload(packets, protocol, binary=not b64)
+        response = self._respond(request, body, ctype)
+        response.headers.extend(extra)
+        return response
+
+    def _open_packet(self, sid: str, protocol: int, upgrades: list[str]) -> Packet:
+        handshake: dict[str, Any] = {
+            "sid": sid,
+            "upgrades": upgrades,
+            "pingInterval": round(self.ping_interval * 1000),
+            "pingTimeout": round(self.ping_timeout * 1000),
+        }
+        if protocol >= 4:
+            handshake["maxPayload"] = self.max_http_buffer_size
+        return Packet(PacketType.OPEN, stdlib_json.dumps(handshake, separators=(",", ":")))
+
+    def _upgrades(self, request: Request) -> list[str]:
+        if (
+            self.allow_upgrades
+            and "websocket" in self.transports
+            and self._mode.can_upgrade(request)
+        ):
+            return ["websocket"]
+        return []
+
+    # -- flows ------------------------------------------------------------------------
+
+    def _request_flow(self, request: Request) -> Flow:
+        """Answer one HTTP request: returns a Response or a _WebSocketDone."""
+        decision = self.router.route(request, self._lookup, time.monotonic())
+        if isinstance(decision, Reject):
+            return self._error(request, decision.code, decision.detail)
+        if isinstance(decision, Preflight):
+            headers = self.router.cors.preflight_headers(request)
+            return Response(200, [_TEXT_HTML, *headers], b"")
+        if isinstance(decision, Expired):
+            handle = self._sessions.get(decision.session.sid)
+            if handle is not None:
+                yield from self._close(handle, DisconnectReason.PING_TIMEOUT)
+            return self._error(request, ErrorCode.UNKNOWN_SID, "session timed out")
+        if isinstance(decision, Handshake):
+            if decision.transport is Transport.WEBSOCKET:
+                return (yield from self._websocket_handshake_flow(request, decision))
+            return (yield from self._polling_handshake_flow(request, decision))
+        if isinstance(decision, Poll):
+            return (yield from self._poll_flow(request, decision))
+        if isinstance(decision, Post):
+            return (yield from self._post_flow(request, decision))
+        if isinstance(decision, Upgrade):
+            return (yield from self._upgrade_flow(request, decision.session))
+        if isinstance(decision, RefuseWebSocket):
+            return (yield from self._refuse_websocket_flow(request))
+        raise AssertionError(f"unhandled decision {decision!r}")
+
+    def _connect_flow(self, request: Request, handle: SessionHandle) -> Flow:
+        """Register the session and run the connect handler -> an error Response or None."""
+        sid = handle.session.sid
+        self._sessions[sid] = handle
+        try:
+            result = yield CallHandler("connect", (sid, request.environ))
+        except ConnectionRefusedError as exc:
+            self._sessions.pop(sid, None)
+            self.logger.info("connection %s refused by the connect handler", sid)
+            return self._unauthorized(request, exc.error_args)
+        except Exception:
+            self._sessions.pop(sid, None)
+            self.logger.exception("connect handler failed for %s", sid)
+            headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
+            return Response(500, headers, b'{"message":"connect handler error"}')
+        if result is False:
+            self._sessions.pop(sid, None)
+            self.logger.info("connection %s refused by the connect handler", sid)
+            return self._unauthorized(request, None)
+        self._schedule(handle)
+        self._ensure_heartbeat()
+        return None
+
+    def _unauthorized(self, request: Request, args: dict[str, Any] | None) -> Response:
+        body = stdlib_json.dumps(args or {"message": "Unauthorized"}).encode()
+        headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
+        return Response(401, headers, body)
+
+    def _new_handle(self, request: Request, protocol: int, transport: Transport) -> SessionHandle:
+        session = Session(
+            self.generate_id(), protocol, transport, self.session_config, time.monotonic()
+        )
+        return SessionHandle(session, self._mode.create_event(), self._new_lock(), request.environ)
+
+    def _polling_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
+        handle = self._new_handle(request, decision.protocol, Transport.POLLING)
+        session = handle.session
+        with handle.lock:
+            session.outbox.append(
+                self._open_packet(session.sid, decision.protocol, self._upgrades(request))
+            )
+        refusal = yield from self._connect_flow(request, handle)
+        if refusal is not None:
+            return refusal
+        with handle.lock:
+            packets = session.take_for_poll()
+        extra = []
+        if self.cookie is not None:
+            extra.append(self.cookie.header(session.sid, _is_secure(request)))
+        self.logger.info("%s connected (polling, EIO=%d)", session.sid, decision.protocol)
+        return self._payload_response(
+            request, packets, decision.protocol, decision.jsonp, decision.b64, extra
+        )
+
+    def _poll_flow(self, request: Request, decision: Poll) -> Flow:
+        session = decision.session
+        handle = self._sessions[session.sid]
+        with handle.lock:
+            try:
+                session.begin_poll()
+                overlap = False
+            except ProtocolError:
+                overlap = True
+        if overlap:
+            # Node closes the session; the pending poll gets a close packet.
+            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+            return self._error(request, ErrorCode.BAD_REQUEST, "overlapping GET requests")
+        try:
+            while True:
+                with handle.lock:
+                    packets = session.take_for_poll()
+                    if not packets:
+                        handle.wake.clear()
+                if packets:
+                    break
+                now = time.monotonic()
+                if session.expired(now):
+                    yield from self._close(handle, DisconnectReason.PING_TIMEOUT)
+                    continue
+                yield WaitWake(handle.wake, max(session.alive_until() - now, 0.0) + 0.01)
+        finally:
+            with handle.lock:
+                session.end_poll()
+        self._forget_if_closed(handle)
+        return self._payload_response(
+            request, packets, session.protocol, decision.jsonp, decision.b64
+        )
+
+    def _post_flow(self, request: Request, decision: Post) -> Flow:
+        session = decision.session
+        handle = self._sessions[session.sid]
+        limit = self.max_http_buffer_size
+        if request.content_length is not None and request.content_length > limit:
+            body = b""
+        else:
+            body = yield ReadBody(request, limit + 1)
+        if len(body) > limit or (request.content_length or 0) > limit:
+            yield from self._close(handle, DisconnectReason.PAYLOAD_TOO_LARGE)
+            return self._error(request, ErrorCode.BAD_REQUEST, "payload too large", status=413)
+        with handle.lock:
+            try:
+                session.begin_post()
+                overlap = False
+            except ProtocolError:
+                overlap = True
+        if overlap:
+            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+            return self._error(request, ErrorCode.BAD_REQUEST, "overlapping POST requests")
+        try:
+            if decision.jsonp is not None:
+                packets = decode_jsonp_body(body, session.protocol)
+            else:
+                ctype = request.headers.get("content-type", "")
+                packets = decode_payload(body, session.protocol, ctype)
+        except ProtocolError as exc:
+            with handle.lock:
+                session.end_post()
+            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+            return self._error(request, exc.code, exc.detail)
+        try:
+            for packet in packets:
+                with handle.lock:
+                    events = session.receive(packet, time.monotonic())
+                if events:
+                    yield from self._after(handle, events)
+        finally:
+            with handle.lock:
+                session.end_post()
+        return Response(200, [_TEXT_HTML, *self._cors_headers(request)], _OK)
+
+    def _websocket_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
+        if not self._mode.can_upgrade(request):
+            return self._error(request, ErrorCode.UNKNOWN_TRANSPORT, "websocket unavailable here")
+        handle = self._new_handle(request, decision.protocol, Transport.WEBSOCKET)
+        session = handle.session
+        refusal = yield from self._connect_flow(request, handle)
+        if refusal is not None:
+            return refusal
+        ws = yield AcceptWebSocket(request, self.max_http_buffer_size)
+        if ws is None:
+            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+            return self._error(request, ErrorCode.BAD_REQUEST, "websocket handshake failed")
+        self.logger.info("%s connected (websocket, EIO=%d)", session.sid, decision.protocol)
+        open_packet = self._open_packet(session.sid, decision.protocol, [])
+        try:
+            yield WsSend(ws, encode_ws(open_packet, session.protocol))
+        except WebSocketClosed:
+            yield from self._close(handle, DisconnectReason.TRANSPORT_CLOSE)
+            return _WebSocketDone(ws)
+        return (yield from self._websocket_session_flow(handle, ws))
+
+    def _upgrade_flow(self, request: Request, session: Session) -> Flow:
+        handle = self._sessions[session.sid]
+        ws = yield AcceptWebSocket(request, self.max_http_buffer_size)
+        if ws is None:
+            return self._error(request, ErrorCode.BAD_REQUEST, "websocket handshake failed")
+        deadline = time.monotonic() + self.session_config.upgrade_timeout
+        upgraded = yield from self._probe_flow(handle, ws, deadline)
+        if not upgraded:
+            with handle.lock:
+                session.cancel_upgrade()
+            yield WsClose(ws)
+            return _WebSocketDone(ws)
+        self.logger.info("%s upgraded to websocket", session.sid)
+        return (yield from self._websocket_session_flow(handle, ws))
+
+    def _probe_flow(self, handle: SessionHandle, ws: Any, deadline: float) -> Flow:
+        """The upgrade exchange on the new socket -> True once the upgrade completed."""
+        session = handle.session
+        probing = True
+        while True:
+            try:
+                data = yield WsReceive(ws, max(deadline - time.monotonic(), 0.0))
+            except (TimeoutError, WebSocketClosed, MessageTooLarge):
+                return False
+            if probing:
+                if data != "2probe":
+                    return False
+                try:
+                    yield WsSend(ws, "3probe")
+                except WebSocketClosed:
+                    return False
+                with handle.lock:
+                    try:
+                        events = session.start_upgrade(time.monotonic())
+                    except ProtocolError:
+                        return False
+                if events:
+                    yield from self._after(handle, events)
+                probing = False
+            elif data == "5":
+                with handle.lock:
+                    if session.state is not SessionState.UPGRADING:
+                        return False
+                    handle.ws = ws
+                    events = session.complete_upgrade()
+                if events:
+                    yield from self._after(handle, events)
+                return True
+            elif data == "2probe":
+                continue
+            else:
+                return False
+
+    def _refuse_websocket_flow(self, request: Request) -> Flow:
+        ws = yield AcceptWebSocket(request, self.max_http_buffer_size)
+        if ws is None:
+            return self._error(request, ErrorCode.BAD_REQUEST, "websocket handshake failed")
+        self.logger.warning("%s: extra websocket for an upgraded session closed", request.path)
+        yield WsClose(ws)
+        return _WebSocketDone(ws)
+
+    def _websocket_session_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        """Read packets until the socket or the session closes; a writer task sends."""
+        session = handle.session
+        handle.ws = ws
+        writer = yield SpawnFlow(self._websocket_writer_flow(handle, ws))
+        reason = DisconnectReason.TRANSPORT_CLOSE
+        protocol = session.protocol
+        while not session.closed:
+            try:
+                data = yield WsReceive(ws, None)
+            except MessageTooLarge:
+                reason = DisconnectReason.PAYLOAD_TOO_LARGE
+                break
+            except (WebSocketClosed, OSError):
+                break
+            if data is None:
+                break
+            try:
+                packet = (
+                    decode_packet(data, protocol)
+                    if isinstance(data, str)
+                    else decode_ws_binary(data, protocol)
+                )
+            except ProtocolError as exc:
+                self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
+                reason = DisconnectReason.TRANSPORT_ERROR
+                break
+            with handle.lock:
+                events = session.receive(packet, time.monotonic())
+            if events:
+                yield from self._after(handle, events)
+        yield from self._close(handle, reason)
+        yield Join(writer, 5.0)
+        yield WsClose(ws)
+        return _WebSocketDone(ws)
+
+    def _websocket_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        session = handle.session
+        protocol = session.protocol
+        while True:
+            with handle.lock:
+                packets = session.take_for_websocket()
+                state = session.state
+                if not packets:
+                    handle.wake.clear()
+            for packet in packets:
+                try:
+                    yield WsSend(ws, encode_ws(packet, protocol))
+                except (WebSocketClosed, OSError):
+                    yield from self._close(handle, DisconnectReason.TRANSPORT_CLOSE)
+                    self._forget_if_closed(handle)
+                    yield WsClose(ws)
+                    return
+            if state is SessionState.CLOSED:
+                self._forget_if_closed(handle)
+                yield WsClose(ws)
+                return
+            if not packets:
+                yield WaitWake(handle.wake, self.ping_interval)
+
+    def _heartbeat_flow(self) -> Flow:
+        """One loop for all sessions: sleeps until the earliest deadline."""
+        heap = self._heap
+        while self._heartbeat_running:
+            now = time.monotonic()
+            while heap and heap[0][0] <= now:
+                _, _, sid = heapq.heappop(heap)
+                handle = self._sessions.get(sid)
+                if handle is None:
+                    continue
+                with handle.lock:
+                    events = handle.session.tick(now)
+                if events:
+                    yield from self._after(handle, events)
+                if self._sessions.get(sid) is handle:
+                    self._schedule(handle)
+            timeout = _HEARTBEAT_CAP if not heap else min(heap[0][0] - now, _HEARTBEAT_CAP)
+            timeout = max(timeout, 0.001)
+            self._heartbeat_wake.clear()
+            self._heartbeat_next_wake = now + timeout
+            yield WaitWake(self._heartbeat_wake, timeout)
+        self._heartbeat_next_wake = inf
+
+    def _close(self, handle: SessionHandle, reason: DisconnectReason) -> Flow:
+        with handle.lock:
+            events = handle.session.close(reason, time.monotonic())
+        if events:
+            yield from self._after(handle, events)
+
+    def _after(self, handle: SessionHandle, events: list[Event]) -> Flow:
+        """Carry out what a session transition asked for."""
+        sid = handle.session.sid
+        for event in events:
+            if isinstance(event, Wake):
+                handle.wake.set()
+            elif isinstance(event, MessageReceived):
+                if "message" in self.handlers:
+                    args = (sid, self._decode_message(event.data))
+                    if self.async_handlers:
+                        yield SpawnHandler("message", args)
+                    else:
+                        yield from self._call_logged("message", args)
+            elif isinstance(event, Closed):
+                self.logger.info("%s disconnected: %s", sid, event.reason.value)
+                if handle.session.state is SessionState.CLOSING:
+                    self._schedule(handle)
+                if "disconnect" in self.handlers:
+                    reason_args: tuple[Any, ...] = (
+                        (sid, event.reason) if self._disconnect_takes_reason else (sid,)
+                    )
+                    yield from self._call_logged("disconnect", reason_args)
+        self._forget_if_closed(handle)
+
+    def _call_logged(self, event: str, args: tuple[Any, ...]) -> Flow:
+        try:
+            yield CallHandler(event, args)
+        except Exception:
+            self.logger.exception("%s handler failed", event)
+
+    def _forget_if_closed(self, handle: SessionHandle) -> None:
+        if handle.session.state is SessionState.CLOSED:
+            sid = handle.session.sid
+            if self._sessions.get(sid) is handle:
+                del self._sessions[sid]
+
+    def _ensure_heartbeat(self) -> None:
+        if not self._heartbeat_running:
+            self._heartbeat_running = True
+            self._heartbeat_task = self._spawn_flow(self._heartbeat_flow())
+
+    def _spawn_flow(self, flow: Flow) -> Any:
+        raise NotImplementedError
+
+
+def _make_logger(logger: bool | logging.Logger) -> logging.Logger:
+    if isinstance(logger, logging.Logger):
+        return logger
+    log = logging.getLogger("engineio_core.server")
+    if logger:
+        if log.level == logging.NOTSET:
+            log.setLevel(logging.INFO)
+        if not logging.root.handlers and not log.handlers:
+            log.addHandler(logging.StreamHandler())
+    elif log.level == logging.NOTSET:
+        log.setLevel(logging.ERROR)
+    return log
+
+
+def _accepts_two_args(fn: Callable[..., Any]) -> bool:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2
+
+
+def _is_secure(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.scheme == "https" or forwarded.split(",")[0].strip() == "https"
