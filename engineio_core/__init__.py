@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+from engineio_core.async_server import AsyncServer
 from engineio_core.exceptions import (
     AsyncModeError,
     AsyncModeNotInstalled,
@@ -23,6 +27,7 @@ __all__ = [
     "AsyncModeNotInstalled",
     "AsyncModeUnavailable",
     "AsyncModeWrongFamily",
+    "AsyncServer",
     "ConnectionRefusedError",
     "DisconnectReason",
     "EngineIOError",
@@ -33,3 +38,25 @@ __all__ = [
     "__version__",
     "register_mode",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Names from the seed's API that now live in mode plugins: import on use,
+    # with an error that says what to install when the plugin is missing.
+    if name in _PLUGIN_NAMES:
+        module, distribution = _PLUGIN_NAMES[name]
+        try:
+            plugin = importlib.import_module(module)
+        except ImportError as exc:
+            raise ImportError(
+                f"engineio_core.{name} is provided by the {distribution} distribution: "
+                f"pip install {distribution}"
+            ) from exc
+        return getattr(plugin, name)
+    raise AttributeError(f"module 'engineio_core' has no attribute {name!r}")
+
+
+_PLUGIN_NAMES = {
+    "ASGIApp": ("eio_asgi", "eio-asgi"),
+    "get_tornado_handler": ("eio_tornado", "eio-tornado"),
+}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.matrix import SYNC_SERVERS
+from tests.e2e.matrix_async import ASYNC_SERVERS
 from tests.jsclient import js_harness_problem
 from tests.servers import ServerProcess, run_server
 
@@ -28,7 +29,8 @@ E2E_OPTIONS = {
 
 
 class LiveServer:
-    def __init__(self, url: str, proc: ServerProcess) -> None:
+    def __init__(self, name: str, url: str, proc: ServerProcess) -> None:
+        self.name = name
         self.url = url
         self.proc = proc
 
@@ -61,9 +63,12 @@ def _js_harness() -> None:
         pytest.fail(problem)
 
 
-@pytest.fixture(scope="module", params=sorted(SYNC_SERVERS))
-def sync_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    kind = SYNC_SERVERS[request.param]
+SERVERS = {**SYNC_SERVERS, **ASYNC_SERVERS}
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    kind = SERVERS[request.param]
     problem = kind.requires()
     if problem:
         # CI installs every server: there a missing one is a failure, not a skip.
@@ -71,6 +76,6 @@ def sync_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     options = {**E2E_OPTIONS, "async_mode": kind.async_mode}
     env = {"ENGINEIO_TEST_OPTIONS": json.dumps(options), "PYTHONPATH": str(ROOT), **kind.env}
     with run_server(kind.argv, env=env, cwd=ROOT) as (url, proc):
-        server = LiveServer(url, proc)
+        server = LiveServer(request.param, url, proc)
         assert server.state()["async_mode"] == kind.async_mode, proc.output()
         yield server

@@ -23,15 +23,15 @@ def poll_in_thread(client: RawClient, sid: str) -> tuple[threading.Thread, list[
     return thread, out
 
 
-def test_handshake_advertises_exact_milliseconds(sync_server: LiveServer) -> None:
-    _, info = raw(sync_server).handshake()
+def test_handshake_advertises_exact_milliseconds(live_server: LiveServer) -> None:
+    _, info = raw(live_server).handshake()
     assert info["pingInterval"] == 500 and info["pingTimeout"] == 500
     assert info["maxPayload"] == 20_000
     assert info["upgrades"] == ["websocket"]
 
 
-def test_handshake_sets_the_cookie(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_handshake_sets_the_cookie(live_server: LiveServer) -> None:
+    client = raw(live_server)
     reply = client.request("GET", client.query())
     assert reply.headers["set-cookie"].startswith("io=")
     assert (
@@ -39,13 +39,13 @@ def test_handshake_sets_the_cookie(sync_server: LiveServer) -> None:
     )
 
 
-def test_post_is_answered_ok(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_post_is_answered_ok(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     reply = client.post(sid, b"4hello\x1e4world")
     assert (reply.status, reply.body) == (200, b"ok")
     assert reply.headers["content-type"].startswith("text/html")
-    sync_server.wait_state(lambda s: "world" in s["messages"])
+    live_server.wait_state(lambda s: "world" in s["messages"])
 
 
 @pytest.mark.parametrize(
@@ -62,33 +62,33 @@ def test_post_is_answered_ok(sync_server: LiveServer) -> None:
     ],
 )
 def test_error_codes(
-    sync_server: LiveServer, method: str, query: dict[str, str], status: int, code: int
+    live_server: LiveServer, method: str, query: dict[str, str], status: int, code: int
 ) -> None:
-    reply = raw(sync_server).request(method, query)
+    reply = raw(live_server).request(method, query)
     assert reply.status == status
     assert reply.headers["content-type"] == "application/json"
     assert reply.json()["code"] == code
 
 
-def test_invalid_packet_closes_the_session(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_invalid_packet_closes_the_session(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     reply = client.post(sid, b"9garbage")
     assert (reply.status, reply.json()["code"]) == (400, 3)
     assert client.poll(sid).status == 400
-    assert sync_server.reason_for(sid) == "transport error"
+    assert live_server.reason_for(sid) == "transport error"
 
 
-def test_binary_post_on_v4_is_refused(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_binary_post_on_v4_is_refused(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     reply = client.post(sid, b"\x00\x01", headers={"Content-Type": "application/octet-stream"})
     assert reply.status == 400
     assert client.poll(sid).status == 400
 
 
-def test_second_get_while_pending_closes_the_session(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_second_get_while_pending_closes_the_session(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     thread, first = poll_in_thread(client, sid)
     time.sleep(0.1)
@@ -96,23 +96,23 @@ def test_second_get_while_pending_closes_the_session(sync_server: LiveServer) ->
     thread.join(5)
     assert second.status == 400
     assert first[0].status == 200 and first[0].body == b"1"
-    assert sync_server.reason_for(sid) == "transport error"
+    assert live_server.reason_for(sid) == "transport error"
 
 
-def test_client_close_packet_releases_poll_with_noop(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_client_close_packet_releases_poll_with_noop(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     thread, pending = poll_in_thread(client, sid)
     time.sleep(0.1)
     assert client.post(sid, b"1").body == b"ok"
     thread.join(5)
     assert pending[0].body == b"6"
-    assert sync_server.reason_for(sid) == "client disconnect"
+    assert live_server.reason_for(sid) == "client disconnect"
     assert client.poll(sid).status == 400
 
 
-def test_upgrade_ends_pending_poll_with_one_noop(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_upgrade_ends_pending_poll_with_one_noop(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     thread, pending = poll_in_thread(client, sid)
     time.sleep(0.1)
@@ -145,13 +145,13 @@ def test_upgrade_ends_pending_poll_with_one_noop(sync_server: LiveServer) -> Non
         assert extra.status == 101
         assert extra.receive(timeout=5) is None
         extra.close()
-        assert sid in sync_server.state()["sessions"]
+        assert sid in live_server.state()["sessions"]
     finally:
         ws.close()
 
 
-def test_poll_after_heartbeat_deadline_is_refused(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_poll_after_heartbeat_deadline_is_refused(live_server: LiveServer) -> None:
+    client = raw(live_server)
     sid, _ = client.handshake()
     start = time.monotonic()
     # ping_interval 0.5 + ping_timeout 0.5: the session is dead at 1.0 s.
@@ -162,8 +162,8 @@ def test_poll_after_heartbeat_deadline_is_refused(sync_server: LiveServer) -> No
     assert (reply.status, reply.json()["code"]) == (400, 1)
 
 
-def test_jsonp_polling(sync_server: LiveServer) -> None:
-    client = raw(sync_server)
+def test_jsonp_polling(live_server: LiveServer) -> None:
+    client = raw(live_server)
     reply = client.request("GET", client.query(j="3"))
     assert reply.headers["content-type"].startswith("text/javascript")
     assert reply.body.startswith(b'___eio[3]("0{')
@@ -176,13 +176,13 @@ def test_jsonp_polling(sync_server: LiveServer) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert post.body == b"ok"
-    sync_server.wait_state(lambda s: "hi\nthere" in s["messages"])
+    live_server.wait_state(lambda s: "hi\nthere" in s["messages"])
 
 
-def test_gzip_for_large_payloads(sync_server: LiveServer) -> None:
+def test_gzip_for_large_payloads(live_server: LiveServer) -> None:
     import gzip
 
-    client = raw(sync_server)
+    client = raw(live_server)
     sid, _ = client.handshake()
     big = "y" * 5000
     client.post(sid, ("4" + big).encode())

@@ -1,0 +1,213 @@
+"""``AsyncServer``: the Engine.IO server for asyncio frameworks.
+
+The same flows as :class:`~engineio_core.server.Server`, performed by
+awaiting instead of blocking; compare the two classes: besides ``async`` and
+``await`` they differ only where asyncio needs it (handlers may be
+coroutines, tasks instead of threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engineio_core.base_server import BaseServer, _WebSocketDone
+from engineio_core.ops import (
+    AcceptWebSocket,
+    CallHandler,
+    Flow,
+    Join,
+    ReadBody,
+    SpawnFlow,
+    SpawnHandler,
+    WaitWake,
+    WsClose,
+    WsReceive,
+    WsSend,
+)
+from engineio_core.protocol.errors import DisconnectReason
+
+__all__ = ["AsyncServer"]
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class AsyncServer(BaseServer):
+    """An Engine.IO server for asyncio modes: ``aiohttp``, ``sanic``, ``tornado``,
+    ``asgi`` or any installed asyncio-family plugin.
+
+    Takes the same options as :class:`~engineio_core.server.Server`. Event
+    handlers may be plain functions or coroutine functions.
+    """
+
+    family = "asyncio"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._perform_table: dict[type, Callable[[Any], Awaitable[Any]]] = {
+            ReadBody: self._perform_read_body,
+            WaitWake: self._perform_wait,
+            CallHandler: self._perform_call,
+            SpawnHandler: self._perform_spawn_handler,
+            SpawnFlow: self._perform_spawn_flow,
+            Join: self._perform_join,
+            AcceptWebSocket: self._perform_accept,
+            WsReceive: lambda op: op.ws.receive(op.timeout),
+            WsSend: lambda op: op.ws.send(op.data),
+            WsClose: lambda op: op.ws.close(op.code),
+        }
+
+    # -- public API ------------------------------------------------------------------
+
+    def attach(self, app: Any, engineio_path: str = "engine.io") -> None:
+        """Serve Engine.IO at ``/<engineio_path>/`` of a framework app (aiohttp, Sanic)."""
+        attach = self._mode.attach
+        if attach is None:
+            raise ValueError(
+                f"async mode {self.async_mode!r} has no attach(): "
+                f"wrap the server in its app class instead (e.g. ASGIApp)"
+            )
+        attach(app, self, engineio_path.strip("/"))
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        """Handle one HTTP request; called by the mode's framework glue."""
+        request = await _maybe_await(self._mode.translate_request(args))
+        result = await self._run(self._request_flow(request))
+        if isinstance(result, _WebSocketDone):
+            return result.ws.response()
+        return await _maybe_await(self._mode.make_response(result, request))
+
+    async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
+        """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""
+        self._queue(sid, self._encode_message(data, binary))
+
+    async def send_packet(self, sid: str, data: Any, binary: bool | None = None) -> None:
+        """Alias of :meth:`send`."""
+        await self.send(sid, data, binary)
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        """Close ``sid``, or every session when ``sid`` is None."""
+        sids = [sid] if sid is not None else list(self._sessions)
+        for one in sids:
+            handle = self._sessions.get(one)
+            if handle is not None:
+                await self._run(self._close(handle, DisconnectReason.SERVER_DISCONNECT))
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Close every session with a close packet and stop the heartbeat loop.
+
+        Returns once the close packets were handed to the transports or after
+        ``timeout`` seconds.
+        """
+        for handle in list(self._sessions.values()):
+            await self._run(self._close(handle, DisconnectReason.SERVER_SHUTDOWN))
+        deadline = time.monotonic() + timeout
+        while self._sessions and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self._heartbeat_running = False
+        self._heartbeat_wake.set()
+        task = self._heartbeat_task
+        self._heartbeat_task = None
+        if task is not None:
+            await asyncio.wait({task}, timeout=max(deadline - time.monotonic(), 0.1))
+
+    async def sleep(self, seconds: float = 0) -> None:
+        """Sleep without blocking the event loop."""
+        await self._mode.sleep(seconds)
+
+    def start_background_task(
+        self, target: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        """Run coroutine function ``target(*args, **kwargs)`` as a task; returns it."""
+        task: asyncio.Task[Any] = self._mode.spawn(target, *args, **kwargs)
+        return task
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:
+        """An ``asyncio.Queue`` (or the mode's equivalent)."""
+        return self._mode.create_queue()
+
+    def create_event(self, *args: Any, **kwargs: Any) -> Any:
+        """An ``asyncio.Event`` (or the mode's equivalent)."""
+        return self._mode.create_event()
+
+    # -- driver --------------------------------------------------------------------------
+
+    async def _run(self, flow: Flow) -> Any:
+        table = self._perform_table
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = flow.throw(error) if error is not None else flow.send(result)
+            except StopIteration as stop:
+                return stop.value
+            error = None
+            try:
+                result = await table[type(op)](op)
+            except Exception as exc:
+                result, error = None, exc
+
+    def _keep(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
+        # The loop only keeps weak references to tasks: hold them until done.
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _spawn_flow(self, flow: Flow) -> asyncio.Task[Any]:
+        return self._keep(asyncio.ensure_future(self._run_logged(flow)))
+
+    async def _run_logged(self, flow: Flow) -> None:
+        try:
+            await self._run(flow)
+        except Exception:
+            self.logger.exception("background flow failed")
+
+    async def _perform_read_body(self, op: ReadBody) -> bytes:
+        read = op.request.read_body
+        if read is None:
+            return b""
+        body: bytes = await _maybe_await(read(op.limit))
+        return body
+
+    async def _perform_wait(self, op: WaitWake) -> None:
+        if op.event.is_set():
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(op.event.wait(), op.timeout)
+
+    async def _perform_call(self, op: CallHandler) -> Any:
+        handler = self.handlers.get(op.event)
+        if handler is None:
+            return None
+        return await _maybe_await(handler(*op.args))
+
+    async def _perform_spawn_handler(self, op: SpawnHandler) -> None:
+        self._keep(asyncio.ensure_future(self._call_handler_logged(op.event, op.args)))
+
+    async def _call_handler_logged(self, event: str, args: tuple[Any, ...]) -> None:
+        handler = self.handlers.get(event)
+        if handler is None:
+            return
+        try:
+            await _maybe_await(handler(*args))
+        except Exception:
+            self.logger.exception("%s handler failed", event)
+
+    async def _perform_spawn_flow(self, op: SpawnFlow) -> asyncio.Task[Any]:
+        return self._spawn_flow(op.flow)
+
+    async def _perform_join(self, op: Join) -> None:
+        await asyncio.wait({op.task}, timeout=op.timeout)
+
+    async def _perform_accept(self, op: AcceptWebSocket) -> Any:
+        wrap = self._mode.wrap_websocket
+        if wrap is None:
+            return None
+        return await _maybe_await(wrap(op.request, op.max_message_size))

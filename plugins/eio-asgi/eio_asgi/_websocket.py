@@ -1,0 +1,86 @@
+"""An accepted ASGI WebSocket, shaped like ``engineio_core.plugin.types.AsyncWebSocket``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
+
+
+class ASGIWebSocket:
+    __slots__ = ("_closed", "_max_size", "_protocol_codes", "_receive", "_send", "close_code")
+
+    def __init__(self, receive: Any, send: Any, max_size: int) -> None:
+        self._receive = receive
+        self._send = send
+        self._max_size = max_size
+        self._closed = False
+        self.close_code: int | None = None
+        # daphne (through autobahn) refuses application close codes other than
+        # 1000 and 3000-4999 and then leaves the socket open; 1009 is one of them.
+        sender = getattr(send, "func", send)
+        self._protocol_codes = not getattr(sender, "__module__", "").startswith("daphne")
+
+    @classmethod
+    async def accept(
+        cls, scope: dict[str, Any], receive: Any, send: Any, max_size: int
+    ) -> ASGIWebSocket | None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return None
+        await send({"type": "websocket.accept"})
+        return cls(receive, send, max_size)
+
+    async def receive(self, timeout: float | None = None) -> str | bytes | None:
+        if self._closed:
+            return None
+        if timeout is None:
+            message = await self._receive()
+        else:
+            try:
+                message = await asyncio.wait_for(self._receive(), timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError("no WebSocket message in time") from None
+        kind = message["type"]
+        if kind == "websocket.disconnect":
+            self._closed = True
+            self.close_code = message.get("code")
+            return None
+        if kind != "websocket.receive":
+            return None
+        data: str | bytes | None = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        size = len(data)
+        if isinstance(data, str) and size * 4 > self._max_size:
+            size = len(data.encode())
+        if size > self._max_size:
+            await self.close(1009)
+            raise MessageTooLarge(f"message of {size} bytes over the limit of {self._max_size}")
+        return data
+
+    async def send(self, data: str | bytes) -> None:
+        if self._closed:
+            raise WebSocketClosed("WebSocket is closed")
+        message = {"type": "websocket.send", "text" if isinstance(data, str) else "bytes": data}
+        try:
+            await self._send(message)
+        except Exception as exc:  # each server raises its own "disconnected" error
+            self._closed = True
+            raise WebSocketClosed(str(exc)) from exc
+
+    async def close(self, code: int = 1000) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._protocol_codes and code != 1000 and not 3000 <= code <= 4999:
+            code = 1000
+        self.close_code = code
+        # Already gone (each server raises its own error): nothing left to close.
+        with contextlib.suppress(Exception):
+            await self._send({"type": "websocket.close", "code": code})
+
+    def response(self) -> None:
+        return None
