@@ -103,14 +103,17 @@ class AsyncServer(BaseServer):
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Close every session with a close packet and stop the heartbeat loop.
 
-        Returns once the close packets were handed to the transports or after
-        ``timeout`` seconds.
+        Waits (at most ``timeout`` seconds) for the close packets to go out on
+        pending polls and WebSockets; a polling client with no request in
+        flight then gets 400 on its next poll, which engine.io-client treats
+        as a closed connection too.
         """
         for handle in list(self._sessions.values()):
             await self._run(self._close(handle, DisconnectReason.SERVER_SHUTDOWN))
         deadline = time.monotonic() + timeout
-        while self._sessions and time.monotonic() < deadline:
+        while self._closing_with_transport() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        self._forget_all()
         self._heartbeat_running = False
         self._heartbeat_wake.set()
         task = self._heartbeat_task

@@ -724,6 +724,21 @@ class BaseServer:
             if self._sessions.get(sid) is handle:
                 del self._sessions[sid]
 
+    def _closing_with_transport(self) -> bool:
+        """Whether a closing session still has a poll or WebSocket to send its close packet to."""
+        for handle in list(self._sessions.values()):
+            session = handle.session
+            if session.state is SessionState.CLOSING and (
+                session.poll_pending or session.transport is Transport.WEBSOCKET
+            ):
+                return True
+        return False
+
+    def _forget_all(self) -> None:
+        """After shutdown: drop sessions whose client never came back for the close packet."""
+        self._sessions.clear()
+        self._heap.clear()
+
     def _ensure_heartbeat(self) -> None:
         if not self._heartbeat_running:
             self._heartbeat_running = True
