@@ -1,0 +1,3 @@
+from engineio_core.testing.contract_server import main
+
+main()
