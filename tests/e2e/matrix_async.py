@@ -63,4 +63,9 @@ ASYNC_SERVERS: dict[str, ServerKind] = {
          "--single-process", "--no-motd"],
         "sanic", _needs("sanic", "eio_sanic"),
     ),
+    # The example third-party plugin (examples/eio-starlette), installed with pip.
+    "starlette": ServerKind(
+        [PY, "-m", "tests.apps.run_starlette", "{port}"], "starlette",
+        _needs("starlette", "uvicorn", "eio_starlette"),
+    ),
 }  # fmt: skip
