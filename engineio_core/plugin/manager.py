@@ -432,7 +432,8 @@ class ModeRegistry:
             other = _family_of(env, plugins) if env else None
             if env and other is not None and other != family:
                 notes.append(
-                    f"{ASYNC_MODE_ENV}={env} ignored: {env} is an {other} mode and "
+                    f"{ASYNC_MODE_ENV}={env} ignored: {env} is "
+                    f"{'an' if other == 'asyncio' else 'a'} {other} mode and "
                     f"{SERVER_CLASS[family]} runs {family} modes"
                 )
             elif env:
