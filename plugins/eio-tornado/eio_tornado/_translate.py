@@ -1,0 +1,109 @@
+"""tornado request handler <-> core Request/Response.
+
+Only attributes of the handler and its ``HTTPServerRequest`` are used here, so
+this module does not import tornado (the entry module imports it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from engineio_core.protocol.http import Request, Response, parse_query
+
+if TYPE_CHECKING:
+    from tornado.httputil import HTTPServerRequest
+
+    from eio_tornado._handler import EngineIOHandler
+
+
+def _headers(request: HTTPServerRequest) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, value in request.headers.get_all():
+        name = raw_name.lower()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _server_port(host: str, scheme: str) -> str:
+    name, colon, port = host.rpartition(":")
+    if colon and port.isdigit() and (not name.startswith("[") or name.endswith("]")):
+        return port
+    return "443" if scheme == "https" else "80"
+
+
+def _environ(handler: EngineIOHandler, headers: dict[str, str]) -> dict[str, Any]:
+    """A WSGI-style environ for the ``connect`` handler, as python-engineio builds it."""
+    request = handler.request
+    uri = request.uri or request.path
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": unquote(request.path),
+        "QUERY_STRING": request.query,
+        "RAW_URI": uri,
+        "SCRIPT_NAME": "",
+        "SERVER_PROTOCOL": request.version,
+        "REMOTE_ADDR": request.remote_ip or "",
+        "SERVER_NAME": request.host_name,
+        "SERVER_PORT": _server_port(request.host, request.protocol),
+        "SERVER_SOFTWARE": "tornado",
+        "wsgi.url_scheme": request.protocol,
+        # python-engineio's tornado mode put the handler here.
+        "tornado.handler": handler,
+        "tornado.request": request,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+        else:
+            environ["HTTP_" + key] = value
+    return environ
+
+
+def translate_request(args: tuple[Any, ...]) -> Request:
+    handler: EngineIOHandler = args[0]
+    request = handler.request
+    headers = _headers(request)
+    try:
+        length: int | None = int(headers["content-length"])
+    except (KeyError, ValueError):
+        length = None
+
+    async def read_body(limit: int) -> bytes:
+        # The handler streams the body in (stream_request_body), keeping only
+        # as much as the server could ever read; the rest is discarded.
+        return handler.eio_body(limit)
+
+    return Request(
+        method=request.method or "GET",
+        path=unquote(request.path),
+        query=parse_query(request.query),
+        headers=headers,
+        remote_addr=request.remote_ip or "",
+        scheme=request.protocol,
+        content_length=length,
+        read_body=read_body,
+        environ=_environ(handler, headers),
+        native=args,
+    )
+
+
+def make_response(response: Response, request: Request) -> None:
+    handler: EngineIOHandler = request.native[0]
+    if handler.eio_answered:
+        # tornado already answered this request itself: a WebSocket handshake
+        # it could not complete (e.g. no Sec-WebSocket-Key).
+        return
+    handler.set_status(response.status)
+    handler.clear_header("Content-Type")  # tornado's default is text/html
+    seen: set[str] = set()
+    for name, value in response.headers:
+        key = name.lower()
+        if key in seen:
+            handler.add_header(name, value)
+        else:
+            seen.add(key)
+            handler.set_header(name, value)
+    is_upgrade = request.headers.get("upgrade", "").lower() == "websocket"
+    handler.eio_finish(response.body, close_connection=is_upgrade)
