@@ -22,6 +22,7 @@ from wsproto.events import (
     CloseConnection,
     Message,
     RejectConnection,
+    RejectData,
     Request,
     TextMessage,
 )
@@ -115,6 +116,7 @@ class RawWebSocket:
         )
         self.status = 0
         self.reject_body = b""
+        self._reject_done = False
         self._buffer: list[str | bytes] = []
         while not self.status:
             data = self.sock.recv(65536)
@@ -123,10 +125,16 @@ class RawWebSocket:
             if not data and not self.status:
                 raise ConnectionError("server closed during the WebSocket handshake")
         if self.status != 101:
+            # Read the refusal's body to its end (a kept-alive connection stays
+            # open after it), or until the server closes.
             self.sock.settimeout(2)
             try:
-                while chunk := self.sock.recv(65536):
-                    self.reject_body += chunk
+                while not self._reject_done:
+                    data = self.sock.recv(65536)
+                    self.conn.receive_data(data or None)
+                    self._handle_events()
+                    if not data:
+                        break
             except OSError:
                 pass
 
@@ -155,6 +163,10 @@ class RawWebSocket:
             elif isinstance(event, RejectConnection):
                 self.status = event.status_code
                 self.closed = True
+                self._reject_done = not event.has_body
+            elif isinstance(event, RejectData):
+                self.reject_body += event.data
+                self._reject_done = event.body_finished
             elif isinstance(event, (TextMessage, BytesMessage)):
                 self._buffer.append(event.data)
                 if event.message_finished:

@@ -23,6 +23,12 @@ still be able to call ``setblocking`` on it).
 Bytes the server read ahead. Both servers read the request through a buffer;
 whatever the client sent after the request headers (normally nothing: a client
 waits for the ``101``) is taken from that buffer and fed to wsproto first.
+
+Greenlet servers. The greenlet modes (eio-eventlet, eio-gevent) reuse this
+class over their servers' cooperative sockets: a subclass overrides
+:meth:`WsprotoWebSocket._new_lock`, :meth:`WsprotoWebSocket._new_event` and
+:meth:`WsprotoWebSocket._wait_readable` with its library's primitives, and
+builds the socket with :func:`handshake_connection` and :func:`read_ahead`.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from wsproto.events import (
 from wsproto.events import Request as HandshakeRequest
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
+from engineio_core.plugin.types import Event, MessageTooLarge, WebSocketClosed
 
 __all__ = [
     "DEFAULT_CLOSE_TIMEOUT",
@@ -55,7 +61,9 @@ __all__ = [
     "WebSocketTakenOver",
     "WsprotoWebSocket",
     "accept_websocket",
+    "handshake_connection",
     "raw_socket",
+    "read_ahead",
 ]
 
 #: environ keys under which WSGI servers lend the connection's socket.
@@ -107,14 +115,40 @@ def _handshake_bytes(environ: dict[str, Any]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _take_buffered(environ: dict[str, Any], sock: socket.socket, kind: ServerKind) -> bytes:
-    """Bytes the WSGI server already read from ``sock`` past the request headers."""
-    stream = environ.get("wsgi.input")
+def handshake_connection(environ: dict[str, Any]) -> WSConnection | None:
+    """A server-side wsproto connection that has read this request's upgrade.
+
+    None when the request is not a valid WebSocket upgrade. Otherwise the
+    connection is ready for ``send(AcceptConnection())``, which makes the
+    ``101`` response.
+    """
+    connection = WSConnection(ConnectionType.SERVER)
+    try:
+        connection.receive_data(_handshake_bytes(environ))
+    except (RemoteProtocolError, UnicodeError):
+        return None
+    if not any(isinstance(event, HandshakeRequest) for event in connection.events()):
+        return None
+    return connection
+
+
+def read_ahead(stream: Any, sock: socket.socket, kind: str) -> bytes:
+    """Bytes a WSGI server already read from ``sock`` past the request headers.
+
+    ``stream`` is gunicorn's ``wsgi.input`` when ``kind`` is ``"gunicorn"``;
+    otherwise the server's buffered reader of the connection (werkzeug's
+    ``wsgi.input``, the ``rfile`` of eventlet's and gevent's handlers).
+    """
     if stream is None:
         return b""
     if kind == "gunicorn":
         return _gunicorn_buffered(stream)
     return _werkzeug_buffered(stream, sock)
+
+
+def _take_buffered(environ: dict[str, Any], sock: socket.socket, kind: ServerKind) -> bytes:
+    """Bytes the WSGI server already read from ``sock`` past the request headers."""
+    return read_ahead(environ.get("wsgi.input"), sock, kind)
 
 
 def _gunicorn_buffered(stream: Any) -> bytes:
@@ -161,12 +195,8 @@ def accept_websocket(
     if found is None:
         return None
     sock, kind = found
-    connection = WSConnection(ConnectionType.SERVER)
-    try:
-        connection.receive_data(_handshake_bytes(environ))
-    except (RemoteProtocolError, UnicodeError):
-        return None
-    if not any(isinstance(event, HandshakeRequest) for event in connection.events()):
+    connection = handshake_connection(environ)
+    if connection is None:
         return None
     buffered = _take_buffered(environ, sock, kind)
     websocket = WsprotoWebSocket(
@@ -201,35 +231,45 @@ class WsprotoWebSocket:
     socket, and is never held while waiting to read; ``_recv_lock`` admits one
     reader at a time; once ``_done`` is set the socket is shut down and every
     call returns at once.
+
+    ``server`` names the WSGI server for :meth:`response`. A greenlet mode
+    subclasses this class and overrides :meth:`_new_lock`, :meth:`_new_event`,
+    :meth:`_wait_readable` and :meth:`response` (see the module docstring).
     """
 
     def __init__(
         self,
         sock: socket.socket,
         connection: WSConnection,
-        server: ServerKind,
+        server: str,
         *,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
     ) -> None:
         self.sock = sock
-        self.server: ServerKind = server
+        self.server = server
         self.max_message_size = max_message_size
         self.close_timeout = close_timeout
         self.closed_for_size = False
         self._size_reported = False
         self.close_code: int | None = None
         self._connection = connection
-        self._lock = threading.Lock()
-        self._recv_lock = threading.Lock()
-        self._done = threading.Event()
+        self._lock = self._new_lock()
+        self._recv_lock = self._new_lock()
+        self._done = self._new_event()
         self._close_sent = False
         self._close_deadline = 0.0
         self._parts: list[Any] = []  # the frames of a fragmented message so far
         self._size = 0
-        self._poller = select.poll() if hasattr(select, "poll") else None
-        if self._poller is not None:
-            self._poller.register(sock, select.POLLIN)
+        self._poller: Any = None  # made by the first _wait_readable
+
+    def _new_lock(self) -> Any:
+        """A lock shaped like ``threading.Lock`` (``acquire(timeout=-1)`` waits forever)."""
+        return threading.Lock()
+
+    def _new_event(self) -> Event:
+        """An event shaped like ``threading.Event``."""
+        return threading.Event()
 
     @property
     def closed(self) -> bool:
@@ -296,6 +336,7 @@ class WsprotoWebSocket:
             self._connection.receive_data(data or None)
 
     def _wait_readable(self, deadline: float | None) -> bool:
+        """Wait until the socket is readable or ``deadline`` passes; False on timeout."""
         if self._done.is_set():
             return True
         pending = getattr(self.sock, "pending", None)  # TLS: decrypted, unread bytes
@@ -303,6 +344,9 @@ class WsprotoWebSocket:
             return True
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
+            if self._poller is None and hasattr(select, "poll"):
+                self._poller = select.poll()
+                self._poller.register(self.sock, select.POLLIN)
             if self._poller is not None:
                 ms = None if timeout is None else int(timeout * 1000 + 0.999)
                 return bool(self._poller.poll(ms))
