@@ -182,6 +182,10 @@ class AsyncServer(BaseServer):
     async def _perform_wait(self, op: WaitWake) -> None:
         if op.event.is_set():
             return
+        if op.timeout is None:
+            # No timer, no extra task: asyncio.wait_for (before 3.12) makes a task per wait.
+            await op.event.wait()
+            return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(op.event.wait(), op.timeout)
 

@@ -657,7 +657,10 @@ class BaseServer:
                 yield WsClose(ws)
                 return
             if not packets:
-                yield WaitWake(handle.wake, self.ping_interval)
+                # Every transition that gives the writer work (a queued packet, a
+                # close) sets the wake event, so no timeout is needed: waiting
+                # without one costs the asyncio driver no timer and no extra task.
+                yield WaitWake(handle.wake, None)
 
     def _heartbeat_flow(self) -> Flow:
         """One loop for all sessions: sleeps until the earliest deadline."""
