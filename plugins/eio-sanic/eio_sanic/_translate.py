@@ -1,0 +1,149 @@
+"""Sanic request <-> core Request/Response."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from sanic import Request as SanicRequest
+from sanic.compat import Header
+from sanic.response import HTTPResponse
+
+from eio_sanic._asgi import deny
+from eio_sanic._websocket import asgi_websocket
+from engineio_core.protocol.http import Request, Response, parse_query
+
+_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+class BodyRead:
+    """Whether the handler is reading the request body at this moment.
+
+    The route in :mod:`eio_sanic._attach` shields the server's work from
+    Sanic's cancellation on client disconnect, except while the body is
+    being read: that read would then wait forever for bytes that never come.
+    """
+
+    __slots__ = ("active",)
+
+    def __init__(self) -> None:
+        self.active = False
+
+
+#: Set by the route for the task that handles one request (see BodyRead).
+current_body_read: ContextVar[BodyRead | None] = ContextVar("eio_sanic_body_read", default=None)
+
+
+def _headers(request: SanicRequest) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, value in request.headers.items():
+        name = raw_name.lower()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _scheme(request: SanicRequest) -> str:
+    scheme = request.scheme
+    return _SCHEMES.get(scheme, scheme)
+
+
+def _server(request: SanicRequest) -> tuple[str, str]:
+    # Both come from the Host (or a trusted Forwarded) header: never fail on a bad one.
+    try:
+        return request.server_name, str(request.server_port)
+    except (ValueError, TypeError):
+        return "", ""
+
+
+def _environ(request: SanicRequest, headers: dict[str, str]) -> dict[str, Any]:
+    """A WSGI-style environ for the ``connect`` handler, as python-engineio builds it."""
+    server_name, server_port = _server(request)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": request.path,
+        "QUERY_STRING": request.query_string,
+        "RAW_URI": request.raw_url.decode("latin-1"),
+        "SCRIPT_NAME": "",
+        "SERVER_PROTOCOL": f"HTTP/{request.version}",
+        "REMOTE_ADDR": request.client_ip,
+        "REMOTE_PORT": str(request.port),
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SERVER_SOFTWARE": "sanic",
+        "wsgi.url_scheme": _scheme(request),
+        "sanic.request": request,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+        else:
+            environ["HTTP_" + key] = value
+    return environ
+
+
+async def _read(request: SanicRequest, limit: int) -> bytes:
+    if request.body:  # a route without stream=True: Sanic has read it already
+        return bytes(request.body[:limit])
+    stream: Any = request.stream
+    if stream is None:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    # As Sanic's own body iterator does: under ASGI, read() after the last
+    # chunk would wait for the next ASGI message (the disconnect).
+    while size < limit and stream.request_body:
+        chunk = await stream.read()
+        if chunk is None:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit]
+
+
+def translate_request(args: tuple[Any, ...]) -> Request:
+    (request,) = args
+    headers = _headers(request)
+    try:
+        length: int | None = int(headers["content-length"])
+    except (KeyError, ValueError):
+        length = None
+
+    async def read_body(limit: int) -> bytes:
+        state = current_body_read.get()
+        if state is None:
+            return await _read(request, limit)
+        state.active = True
+        try:
+            return await _read(request, limit)
+        finally:
+            state.active = False
+
+    return Request(
+        method=request.method,
+        path=request.path,
+        query=parse_query(request.query_string),
+        headers=headers,
+        remote_addr=request.client_ip,
+        scheme=_scheme(request),
+        content_length=length,
+        read_body=read_body,
+        environ=_environ(request, headers),
+        native=args,
+    )
+
+
+async def make_response(response: Response, request: Request) -> HTTPResponse | None:
+    sanic_request = request.native[0]
+    transport = asgi_websocket(sanic_request)
+    if transport is not None:
+        # A refused WebSocket under an ASGI server: no HTTP response object can
+        # answer a WebSocket scope there; the route returns None.
+        await deny(transport, response)
+        return None
+    headers = Header(response.headers)
+    # Without a Content-Type header Sanic would send "content-type: None".
+    content_type = headers.get("content-type") or "application/octet-stream"
+    return HTTPResponse(
+        body=response.body, status=response.status, headers=headers, content_type=content_type
+    )
