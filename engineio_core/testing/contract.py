@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,8 +96,9 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> 
 
 def check_mode(
     mode: str,
-    serve: str,
+    serve: str | None = None,
     *,
+    command: Sequence[str] | None = None,
     pythonpath: Iterable[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 30.0,
@@ -106,22 +107,44 @@ def check_mode(
 
     ``pythonpath`` adds directories where ``serve``'s module lives (e.g. your
     tests folder); ``env`` adds environment variables for the server process.
+    For a mode that only exists inside its server's process, pass ``command``
+    instead of ``serve``: the argv that starts that server (``{port}`` is
+    substituted) on the WSGI app ``engineio_core.testing.embedded:app``.
     """
+    if (serve is None) == (command is None):
+        raise ValueError("check_mode needs serve= or command=, not both")
     report = ContractReport(mode)
     port = _free_port()
-    full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    full_env = {
+        **os.environ,
+        **(env or {}),
+        "PYTHONUNBUFFERED": "1",
+        "ENGINEIO_CONTRACT_MODE": mode,
+    }
     paths = [*pythonpath, *filter(None, [full_env.get("PYTHONPATH")])]
     if paths:
         full_env["PYTHONPATH"] = os.pathsep.join(paths)
-    argv = [sys.executable, "-m", "engineio_core.testing", "--mode", mode, "--serve", serve]
+    if command is not None:
+        argv = [part.replace("{port}", str(port)) for part in command]
+    else:
+        argv = [
+            sys.executable,
+            "-m",
+            "engineio_core.testing",
+            "--mode",
+            mode,
+            "--serve",
+            str(serve),
+        ]
+        argv += ["--port", str(port)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [*argv, "--port", str(port)], stdout=out, stderr=err, env=full_env,
+            argv, stdout=out, stderr=err, env=full_env,
             start_new_session=True,
         )  # fmt: skip
         try:
             problem = _wait_for_port(port, proc, timeout)
-            info = _first_json_line(out)
+            info = _report_line(out, err)
             if problem is not None or info is None or "error" in info:
                 why = problem or (info or {}).get("error") or "no report from the contract server"
                 report.results.append(CheckResult("contract server started", why))
@@ -144,17 +167,24 @@ def check_mode(
     return report
 
 
-def _first_json_line(out: Any) -> dict[str, Any] | None:
-    deadline = time.monotonic() + 10
+def _report_line(*streams: Any) -> dict[str, Any] | None:
+    """The contract server's JSON report line, from whichever stream it went to.
+
+    A server that embeds Python (uWSGI) may print its own lines first, or send
+    the app's stdout to its log.
+    """
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        out.seek(0)
-        line = out.readline()
-        if line.endswith(b"\n"):
-            try:
-                result: dict[str, Any] = json.loads(line)
-                return result
-            except ValueError:
-                return {"error": f"unexpected first line from the contract server: {line!r}"}
+        for stream in streams:
+            stream.seek(0)
+            for line in stream.read().splitlines():
+                if line.startswith(b"{"):
+                    try:
+                        result: dict[str, Any] = json.loads(line)
+                    except ValueError:
+                        continue
+                    if "primitives" in result or "error" in result:
+                        return result
         time.sleep(0.05)
     return None
 

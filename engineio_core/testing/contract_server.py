@@ -135,20 +135,29 @@ def main(argv: list[str] | None = None) -> None:
 
     # Import serve's module first: it may register its mode by hand (frozen apps).
     serve = load(args.serve)
+    server = prepare(args.mode)
+    serve(server, "127.0.0.1", args.port)
+
+
+def prepare(mode_name: str) -> Any:
+    """Check the mode's primitives, print the report line, return the contract server.
+
+    Also used inside servers that load the app themselves (uWSGI): see
+    :mod:`engineio_core.testing.embedded`.
+    """
     modes = {c.name: c for c in describe_modes()}
-    if args.mode not in modes or modes[args.mode].family is None:
-        print(json.dumps({"error": f"mode {args.mode!r} is not installed"}), flush=True)
+    if mode_name not in modes or modes[mode_name].family is None:
+        print(json.dumps({"error": f"mode {mode_name!r} is not installed"}), flush=True)
         raise SystemExit(2)
-    family = modes[args.mode].family
+    family = modes[mode_name].family
     assert family is not None
 
     import engineio_core
 
     cls = engineio_core.Server if family == "sync" else engineio_core.AsyncServer
-    mode = cls(async_mode=args.mode)._mode
+    mode = cls(async_mode=mode_name)._mode
     primitives = run_sync_checks(mode) if family == "sync" else asyncio.run(run_async_checks(mode))
-    recorder = Recorder()
-    server = build_server(args.mode, family, recorder)
+    server = build_server(mode_name, family, Recorder())
     report = {
         "family": family,
         "can_websocket": mode.info.can_websocket,
@@ -156,4 +165,4 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(json.dumps(report), flush=True)
     sys.stdout.flush()
-    serve(server, "127.0.0.1", args.port)
+    return server
