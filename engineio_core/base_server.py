@@ -276,7 +276,9 @@ class BaseServer:
         if isinstance(data, str) and data[:1] in ("{", "["):
             try:
                 return self.json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
+                # Not JSON, or nested deeper than the decoder recurses ("[" * 20000):
+                # it stays text rather than failing the request.
                 return data
         return data
 
@@ -303,8 +305,9 @@ class BaseServer:
                 self._heartbeat_wake.set()
 
     def _error(self, request: Request, code: ErrorCode, detail: str, status: int = 0) -> Response:
+        # The path is logged as a repr: a decoded "%0d%0a" in it must not forge a log line.
         self.logger.warning(
-            "%s %s refused: %s (%d %s)", request.method, request.path, detail, code, code.message
+            "%s %r refused: %s (%d %s)", request.method, request.path, detail, code, code.message
         )
         headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
         return Response(status or code.status, headers, error_body(code))
@@ -479,13 +482,24 @@ class BaseServer:
         session = decision.session
         handle = self._sessions[session.sid]
         limit = self.max_http_buffer_size
-        if request.content_length is not None and request.content_length > limit:
+        declared = request.content_length
+        if declared is not None and declared > limit:
             body = b""
         else:
-            body = yield ReadBody(request, limit + 1)
-        if len(body) > limit or (request.content_length or 0) > limit:
+            try:
+                body = yield ReadBody(request, limit + 1)
+            except Exception as exc:  # each server fails its own way on a broken body
+                yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+                return self._error(
+                    request, ErrorCode.BAD_REQUEST, f"unreadable body ({type(exc).__name__})"
+                )
+        if len(body) > limit or (declared or 0) > limit:
             yield from self._close(handle, DisconnectReason.PAYLOAD_TOO_LARGE)
             return self._error(request, ErrorCode.BAD_REQUEST, "payload too large", status=413)
+        if declared is not None and len(body) < declared:
+            # The client left mid-body: never deliver the part that came (Node drops it too).
+            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
+            return self._error(request, ErrorCode.BAD_REQUEST, "body shorter than Content-Length")
         with handle.lock:
             try:
                 session.begin_post()
@@ -595,7 +609,7 @@ class BaseServer:
         ws = yield AcceptWebSocket(request, self.max_http_buffer_size)
         if ws is None:
             return self._error(request, ErrorCode.BAD_REQUEST, "websocket handshake failed")
-        self.logger.warning("%s: extra websocket for an upgraded session closed", request.path)
+        self.logger.warning("%r: extra websocket for an upgraded session closed", request.path)
         yield WsClose(ws)
         return _WebSocketDone(ws)
 

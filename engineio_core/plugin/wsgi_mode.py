@@ -68,7 +68,8 @@ def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
     With a ``Content-Length`` no more than that many bytes are read. Without
     one the body is read up to EOF (still stopping after ``limit`` bytes) only
     when the server says its input ends there (``wsgi.input_terminated``, set
-    for chunked requests by werkzeug and always by gunicorn); otherwise the
+    for chunked requests by werkzeug and always by gunicorn) or the body is
+    chunked (eventlet and uWSGI de-chunk it without saying so); otherwise the
     request has no body (RFC 9112 section 6.3), and reading ``wsgi.input``
     would wait for the client's next request on a kept-alive connection.
     """
@@ -77,7 +78,8 @@ def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
         return b""
     length = _content_length(environ)
     if length is None:
-        if not environ.get("wsgi.input_terminated"):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not (chunked or environ.get("wsgi.input_terminated")):
             return b""
         remaining = limit
     else:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
 __all__ = ["CookieSpec"]
+
+# The names http.cookies can set (RFC 6265 tokens, plus ':'), but not "$...":
+# cookie parsers take those for RFC 2109 attributes ($Version, $Path).
+_NAME = re.compile(r"(?!\$)[!#$%&'*+\-.^_`|~:0-9A-Za-z]+")
+# Attribute values are written as they are: these would end the attribute or the header.
+_UNSAFE_VALUE = re.compile(r"[\x00-\x1f\x7f;]")
 
 
 class CookieSpec:
@@ -30,6 +37,11 @@ class CookieSpec:
                 raise ValueError("cookie dict needs a 'name' key")
             self.name = str(settings.pop("name"))
             attrs.update(settings)
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"invalid cookie name {self.name!r}: use letters, digits and -_.")
+        for key, value in attrs.items():
+            if isinstance(value, str) and _UNSAFE_VALUE.search(value):
+                raise ValueError(f"invalid cookie {key} {value!r}: no ';' or control characters")
         self.attributes = attrs
 
     def header(self, sid: str, secure_request: bool) -> tuple[str, str]:

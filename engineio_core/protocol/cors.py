@@ -27,7 +27,8 @@ OriginsSetting = str | Sequence[str] | Callable[..., bool] | None
 
 
 def _has_bad_chars(value: str) -> bool:
-    return any(c in value for c in "\r\n\x00")
+    """Control characters: never part of an origin, and unsafe to echo in a header."""
+    return any((c < " " and c != "\t") or c == "\x7f" for c in value)
 
 
 class CorsPolicy:
@@ -69,9 +70,13 @@ class CorsPolicy:
         return "*" in self._allowed or origin in self._allowed
 
     def response_headers(self, request: Request) -> list[tuple[str, str]]:
-        """CORS headers for an allowed request (call after :meth:`origin_allowed`)."""
+        """CORS headers for a response: none unless the request's origin is allowed.
+
+        The origin is echoed back, so one that is refused (or carries CR/LF)
+        never gets here: the error answering it has no CORS headers.
+        """
         origin = request.headers.get("origin")
-        if not self.enabled or origin is None:
+        if not self.enabled or origin is None or not self.origin_allowed(request):
             return []
         headers = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
         if self._credentials:
@@ -80,7 +85,7 @@ class CorsPolicy:
 
     def preflight_headers(self, request: Request) -> list[tuple[str, str]]:
         headers = self.response_headers(request)
-        if not self.enabled:
+        if not headers:  # CORS off, no Origin, or a refused one: nothing to grant
             return headers
         headers.append(("Access-Control-Allow-Methods", "OPTIONS, GET, POST"))
         requested = request.headers.get("access-control-request-headers")

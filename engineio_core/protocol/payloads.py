@@ -211,6 +211,8 @@ def _decode_v3_binary(body: bytes) -> list[Packet]:
 # -- JSONP ---------------------------------------------------------------------------
 
 _SLASH_N = re.compile(r"(\\)?\\n")
+# JSON escapes for the characters that could end a <script> or open an HTML comment.
+_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def encode_jsonp(packets: Iterable[Packet], protocol: int, index: str) -> bytes:
@@ -218,10 +220,13 @@ def encode_jsonp(packets: Iterable[Packet], protocol: int, index: str) -> bytes:
 
     The payload is a JSON string with every non-ASCII character escaped, so
     U+2028/U+2029 (valid JSON, invalid JavaScript before ES2019) cannot break
-    the script. ``index`` must be digits only (the router checks).
+    the script, and ``<``, ``>``, ``&`` escaped too, so no ``</script>`` or
+    ``<!--`` appears even if the answer ends up inside an HTML page. ``index``
+    must be digits only (the router checks).
     """
     text = encode_text_payload(packets, protocol)
-    return f"___eio[{index}]({json.dumps(text)});".encode("ascii")
+    literal = json.dumps(text).translate(_HTML_SAFE)
+    return f"___eio[{index}]({literal});".encode("ascii")
 
 
 def decode_jsonp_body(body: bytes, protocol: int) -> list[Packet]:

@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engineio_core.protocol.errors import ProtocolError
@@ -132,6 +132,8 @@ text_or_bytes = st.one_of(st.text(), st.binary())
 
 @given(st.lists(text_or_bytes, min_size=1, max_size=5), st.sampled_from([3, 4]), st.booleans())
 def test_payload_round_trip(items: list[str | bytes], protocol: int, binary: bool) -> None:
+    # v4 joins packets with "\x1e" and has no escape for it (nor has Node's parser).
+    assume(protocol == 3 or not any(isinstance(i, str) and "\x1e" in i for i in items))
     packets = [Packet(MSG, item) for item in items]
     body, ctype = encode_payload(packets, protocol, binary)
     assert decode_payload(body, protocol, ctype) == packets
