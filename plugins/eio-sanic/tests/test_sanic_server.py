@@ -327,10 +327,21 @@ def test_shutdown_closes_every_session() -> None:
     # No ping timeout while the server shuts down, however slow the machine.
     with serve([sys.executable, "sanic_app.py", "{port}"], ping_interval=30) as served:
         ws, _ = _open_ws(served)
-        served.proc.send_signal(signal.SIGTERM)
-        messages = []
-        while (message := ws.receive()) is not None:
-            messages.append(message)
+        # Just after it starts serving, Sanic ignores SIGTERM until its own handler is
+        # in place (seen as a lost signal in about one run in five): resend until the
+        # shutdown begins, which the server shows by sending something or closing.
+        messages: list[str | bytes] = []
+        for _ in range(10):
+            served.proc.send_signal(signal.SIGTERM)
+            try:
+                first = ws.receive(timeout=1)
+            except TimeoutError:
+                continue
+            if first is not None:
+                messages.append(first)
+                while (message := ws.receive()) is not None:
+                    messages.append(message)
+            break
         ws.close()
         assert messages[-1:] == ["1"]  # the close packet
         assert served.proc.wait(10) == 0
