@@ -21,6 +21,7 @@ from wsproto.events import (
     BytesMessage,
     CloseConnection,
     RejectConnection,
+    RejectData,
     Request,
     TextMessage,
 )
@@ -35,6 +36,10 @@ class HTTPReply:
     status: int
     headers: dict[str, str]
     body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -83,11 +88,13 @@ class RawEngineIOClient:
         first = reply.body.decode().split("\x1e")[0]
         if self.eio == 3:
             first = first.split(":", 1)[1]
+        if not first.startswith("0"):
+            raise AssertionError(f"handshake answered no open packet: {reply.body!r}")
         info: dict[str, Any] = json.loads(first[1:])
         return info["sid"], info
 
-    def poll(self, sid: str, timeout: float = TIMEOUT) -> HTTPReply:
-        return self.request("GET", self.query(sid), timeout=timeout)
+    def poll(self, sid: str, timeout: float = TIMEOUT, **extra: str) -> HTTPReply:
+        return self.request("GET", self.query(sid, **extra), timeout=timeout)
 
     def post(self, sid: str, body: bytes, headers: dict[str, str] | None = None) -> HTTPReply:
         hdrs = {"Content-Type": "text/plain;charset=UTF-8", **(headers or {})}
@@ -110,6 +117,7 @@ class RawWebSocket:
         self.close_code: int | None = None
         self.status = 0
         self.reject_body = b""
+        self._reject_done = False
         self._pending: list[str | bytes] = []
         self._parts: list[Any] = []
         extra = [(k.encode(), v.encode()) for k, v in headers.items()]
@@ -123,10 +131,16 @@ class RawWebSocket:
             if not data and not self.status:
                 raise ConnectionError("server closed during the WebSocket handshake")
         if self.status != 101:
+            # Read the refusal's body to its end (a kept-alive connection stays
+            # open after it), or until the server closes.
             self.sock.settimeout(2)
             with contextlib.suppress(OSError):
-                while chunk := self.sock.recv(65536):
-                    self.reject_body += chunk
+                while not self._reject_done:
+                    data = self.sock.recv(65536)
+                    self.conn.receive_data(data or None)
+                    self._handle_events()
+                    if not data:
+                        break
 
     def send(self, data: str | bytes) -> None:
         event = TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data)
@@ -157,6 +171,10 @@ class RawWebSocket:
             elif isinstance(event, RejectConnection):
                 self.status = event.status_code
                 self.closed = True
+                self._reject_done = not event.has_body
+            elif isinstance(event, RejectData):
+                self.reject_body += event.data
+                self._reject_done = event.body_finished
             elif isinstance(event, (TextMessage, BytesMessage)):
                 self._parts.append(event.data)
                 if event.message_finished:
