@@ -19,6 +19,7 @@ from engineio_core.base_server import BaseServer, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
+    Cancel,
     Flow,
     Join,
     ReadBody,
@@ -32,6 +33,9 @@ from engineio_core.ops import (
 from engineio_core.protocol.errors import DisconnectReason
 
 __all__ = ["AsyncServer"]
+
+# Seconds a WebSocket close may take before the server gives up on it.
+_CLOSE_TIMEOUT = 10.0
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -58,10 +62,11 @@ class AsyncServer(BaseServer):
             SpawnHandler: self._perform_spawn_handler,
             SpawnFlow: self._perform_spawn_flow,
             Join: self._perform_join,
+            Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
             WsSend: lambda op: op.ws.send(op.data),
-            WsClose: lambda op: op.ws.close(op.code),
+            WsClose: self._perform_close,
         }
 
     # -- public API ------------------------------------------------------------------
@@ -86,7 +91,9 @@ class AsyncServer(BaseServer):
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""
-        self._queue(sid, self._encode_message(data, binary))
+        flow = self._queue(sid, self._encode_message(data, binary))
+        if flow is not None:
+            await self._run(flow)
 
     async def send_packet(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Alias of :meth:`send`."""
@@ -212,6 +219,16 @@ class AsyncServer(BaseServer):
 
     async def _perform_join(self, op: Join) -> None:
         await asyncio.wait({op.task}, timeout=op.timeout)
+
+    async def _perform_cancel(self, op: Cancel) -> None:
+        op.task.cancel()
+
+    async def _perform_close(self, op: WsClose) -> None:
+        # Bounded: a framework's close can wait on a peer that stopped reading.
+        try:
+            await asyncio.wait_for(op.ws.close(op.code), _CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.logger.warning("closing a WebSocket timed out")
 
     async def _perform_accept(self, op: AcceptWebSocket) -> Any:
         wrap = self._mode.wrap_websocket

@@ -22,6 +22,7 @@ from engineio_core.exceptions import ConnectionRefusedError
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
+    Cancel,
     Flow,
     Join,
     ReadBody,
@@ -64,6 +65,7 @@ from engineio_core.protocol.router import (
     Upgrade,
 )
 from engineio_core.protocol.session import (
+    WAKE,
     Closed,
     Event,
     MessageReceived,
@@ -79,6 +81,8 @@ __all__ = ["BaseServer", "SessionHandle"]
 _EVENTS = ("connect", "message", "disconnect")
 _TEXT_HTML = ("Content-Type", "text/html")
 _OK = b"ok"
+# Session ends after which the peer may not be reading: its WebSocket is closed directly.
+_PEER_STALLED = (DisconnectReason.PING_TIMEOUT, DisconnectReason.SEND_QUEUE_FULL)
 # The heartbeat loop wakes at least this often (seconds) to pick up new deadlines.
 _HEARTBEAT_CAP = 1.0
 
@@ -101,7 +105,7 @@ NO_LOCK = _NoLock()
 class SessionHandle:
     """A session plus what its driver needs: the wake event, a lock, user data."""
 
-    __slots__ = ("environ", "lock", "session", "user_session", "wake", "ws")
+    __slots__ = ("environ", "lock", "session", "user_session", "wake", "writer", "ws")
 
     def __init__(self, session: Session, wake: Any, lock: Any, environ: Any) -> None:
         self.session = session
@@ -110,6 +114,8 @@ class SessionHandle:
         self.environ = environ
         self.user_session: dict[str, Any] = {}
         self.ws: Any = None
+        #: The WebSocket writer task, once the session is on WebSocket.
+        self.writer: Any = None
 
 
 class _WebSocketDone:
@@ -147,6 +153,7 @@ class BaseServer:
         transports: Sequence[str] | None = None,
         allow_eio3: bool = False,
         upgrade_timeout: float = 10,
+        max_send_queue: int | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(ping_interval, (tuple, list)):
@@ -156,6 +163,8 @@ class BaseServer:
             raise ValueError("ping_interval and ping_timeout must be positive")
         if max_http_buffer_size <= 0:
             raise ValueError("max_http_buffer_size must be positive")
+        if max_send_queue is not None and max_send_queue < 1:
+            raise ValueError("max_send_queue must be a positive number of packets, or None")
         transports = list(transports or ("polling", "websocket"))
         unknown = [t for t in transports if t not in ("polling", "websocket")]
         if unknown or not transports:
@@ -178,7 +187,9 @@ class BaseServer:
             ping_timeout=self.ping_timeout,
             upgrade_timeout=float(upgrade_timeout),
             monitor_clients=monitor_clients is not False,
+            max_queue=max_send_queue or 0,
         )
+        self.max_send_queue = max_send_queue
         self.router = Router(
             transports, allow_eio3, CorsPolicy(cors_allowed_origins, cors_credentials)
         )
@@ -282,17 +293,21 @@ class BaseServer:
                 return data
         return data
 
-    def _queue(self, sid: str, packet: Packet) -> bool:
+    def _queue(self, sid: str, packet: Packet) -> Flow | None:
+        """Queue ``packet`` for ``sid``; returns a flow to run if the session closed."""
         handle = self._sessions.get(sid)
         if handle is None:
             self.logger.warning("cannot send to sid %s: no such session", sid)
-            return False
+            return None
         with handle.lock:
             events = handle.session.queue(packet)
-        if events:
+        if not events:
+            return None
+        if events[0] is WAKE:
             handle.wake.set()
-            return True
-        return False
+            return None
+        # The send queue overflowed: the session closed (disconnect handler, log).
+        return self._after(handle, events)
 
     def _schedule(self, handle: SessionHandle) -> None:
         deadline = handle.session.next_deadline()
@@ -617,7 +632,7 @@ class BaseServer:
         """Read packets until the socket or the session closes; a writer task sends."""
         session = handle.session
         handle.ws = ws
-        writer = yield SpawnFlow(self._websocket_writer_flow(handle, ws))
+        writer = handle.writer = yield SpawnFlow(self._websocket_writer_flow(handle, ws))
         reason = DisconnectReason.TRANSPORT_CLOSE
         protocol = session.protocol
         while not session.closed:
@@ -719,15 +734,32 @@ class BaseServer:
                     else:
                         yield from self._call_logged("message", args)
             elif isinstance(event, Closed):
-                self.logger.info("%s disconnected: %s", sid, event.reason.value)
+                reason = event.reason
+                if reason is DisconnectReason.SEND_QUEUE_FULL:
+                    self.logger.warning(
+                        "%s disconnected: more than %d packets waited to be sent",
+                        sid,
+                        self.session_config.max_queue,
+                    )
+                else:
+                    self.logger.info("%s disconnected: %s", sid, reason.value)
                 if handle.session.state is SessionState.CLOSING:
                     self._schedule(handle)
+                elif handle.ws is not None and reason in _PEER_STALLED:
+                    # The WebSocket writer may be stuck in a send to a peer that
+                    # stopped reading; closing the socket from elsewhere frees it.
+                    yield SpawnFlow(self._drop_websocket_flow(handle))
                 if "disconnect" in self.handlers:
                     reason_args: tuple[Any, ...] = (
                         (sid, event.reason) if self._disconnect_takes_reason else (sid,)
                     )
                     yield from self._call_logged("disconnect", reason_args)
         self._forget_if_closed(handle)
+
+    def _drop_websocket_flow(self, handle: SessionHandle) -> Flow:
+        if handle.writer is not None:
+            yield Cancel(handle.writer)
+        yield WsClose(handle.ws, 1000)
 
     def _call_logged(self, event: str, args: tuple[Any, ...]) -> Flow:
         try:

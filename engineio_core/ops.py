@@ -18,6 +18,7 @@ from engineio_core.protocol.http import Request
 __all__ = [
     "AcceptWebSocket",
     "CallHandler",
+    "Cancel",
     "Flow",
     "Join",
     "ReadBody",
@@ -79,6 +80,17 @@ class Join:
 
 
 @dataclass(frozen=True, slots=True)
+class Cancel:
+    """Stop a task from :class:`SpawnFlow` that may be stuck in an operation -> None.
+
+    Best effort: asyncio cancels the task; a thread cannot be stopped, so the
+    sync driver does nothing and relies on closing the socket under it.
+    """
+
+    task: Any
+
+
+@dataclass(frozen=True, slots=True)
 class AcceptWebSocket:
     """Accept the request's WebSocket -> the wrapped socket, or None if impossible."""
 
@@ -113,6 +125,7 @@ Op = (
     | SpawnHandler
     | SpawnFlow
     | Join
+    | Cancel
     | AcceptWebSocket
     | WsReceive
     | WsSend

@@ -16,6 +16,7 @@ from engineio_core.base_server import BaseServer, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
+    Cancel,
     Flow,
     Join,
     ReadBody,
@@ -50,6 +51,8 @@ class Server(BaseServer):
             SpawnHandler: self._perform_spawn_handler,
             SpawnFlow: lambda op: self._spawn_flow(op.flow),
             Join: lambda op: op.task.join(op.timeout),
+            # Threads cannot be cancelled: WsClose shuts the socket under a stuck send.
+            Cancel: lambda op: None,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
             WsSend: lambda op: op.ws.send(op.data),
@@ -68,7 +71,9 @@ class Server(BaseServer):
 
     def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""
-        self._queue(sid, self._encode_message(data, binary))
+        flow = self._queue(sid, self._encode_message(data, binary))
+        if flow is not None:
+            self._run(flow)
 
     def send_packet(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Alias of :meth:`send`, for code that mirrors python-engineio's packet API."""

@@ -69,6 +69,8 @@ class DisconnectReason(str, enum.Enum):
     TRANSPORT_ERROR = "transport error"
     PAYLOAD_TOO_LARGE = "payload too large"
     SERVER_SHUTDOWN = "server shutdown"
+    #: More packets waited for the client than ``max_send_queue`` allows.
+    SEND_QUEUE_FULL = "send queue full"
 
     def __str__(self) -> str:
         return self.value

@@ -72,6 +72,9 @@ class SessionConfig:
     close_grace: float = 5.0
     # False: a dead session is only noticed when its client next makes a request.
     monitor_clients: bool = True
+    # Packets that may wait for the transport; one more closes the session
+    # (``SEND_QUEUE_FULL``). 0: no limit.
+    max_queue: int = 0
 
 
 # -- events the session emits ------------------------------------------------------
@@ -205,6 +208,12 @@ class Session:
         """Queue a packet for the client; returns ``[Wake]`` if the writer must wake."""
         if self.closed:
             return []
+        limit = self.config.max_queue
+        if limit and len(self.outbox) >= limit:
+            # The client stopped taking packets: end the session (and free the
+            # queue) instead of letting it grow without bound. This close is
+            # immediate (no grace timer), so the time it is given is not used.
+            return self.close(DisconnectReason.SEND_QUEUE_FULL, 0.0)
         self.outbox.append(packet)
         return [WAKE]
 

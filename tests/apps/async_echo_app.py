@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import engineio_core
@@ -20,6 +23,28 @@ options: dict[str, Any] = json.loads(os.environ.get("ENGINEIO_TEST_OPTIONS", "{}
 eio = engineio_core.AsyncServer(**options)
 disconnects: list[dict[str, str]] = []
 messages: list[Any] = []
+disconnect_reasons: Counter[str] = Counter()
+KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
+#: Engine.IO requests being handled now: counted by the ASGI app below and by
+#: run_aiohttp.py's middleware (which sets it to 0); None where nothing counts them.
+in_flight: dict[str, int | None] = {"requests": 0 if eio.async_mode == "asgi" else None}
+
+
+def _record(records: list[Any], item: Any) -> None:
+    """Append ``item``, dropping the oldest records beyond ``KEEP``."""
+    records.append(item)
+    if KEEP > 0 and len(records) > 2 * KEEP:
+        del records[:-KEEP]
+
+
+@contextmanager
+def counted() -> Iterator[None]:
+    """Count one Engine.IO request in ``requests_in_flight`` while it is handled."""
+    in_flight["requests"] = (in_flight["requests"] or 0) + 1
+    try:
+        yield
+    finally:
+        in_flight["requests"] = (in_flight["requests"] or 0) - 1
 
 
 @eio.on("connect")
@@ -29,27 +54,39 @@ def connect(sid: str, environ: dict[str, Any]) -> bool:
 
 @eio.on("message")
 async def message(sid: str, data: Any) -> None:
-    messages.append(data if isinstance(data, str) else repr(data))
+    _record(messages, data if isinstance(data, str) else repr(data))
     if data == "server-send":
         await eio.send(sid, "from-server")
         await eio.send(sid, b"\x00\x01")
     elif data == "disconnect-me":
         await eio.disconnect(sid)
+    elif isinstance(data, str) and data.startswith("flood:"):
+        _, count, size = data.split(":")
+        for _ in range(int(count)):
+            try:
+                eio.transport(sid)
+            except KeyError:
+                break
+            await eio.send(sid, "x" * int(size))
+            await eio.sleep(0)  # let the writer run, as an app producing over time would
     else:
         await eio.send(sid, data)
 
 
 @eio.on("disconnect")
 async def disconnect(sid: str, reason: str) -> None:
-    disconnects.append({"sid": sid, "reason": str(reason)})
+    _record(disconnects, {"sid": sid, "reason": str(reason)})
+    disconnect_reasons[str(reason)] += 1
 
 
 def state() -> bytes:
     return json.dumps(
         {
             "sessions": sorted(eio._sessions),
-            "disconnects": disconnects,
-            "messages": messages,
+            "disconnects": disconnects[-KEEP:] if KEEP > 0 else disconnects,
+            "messages": messages[-KEEP:] if KEEP > 0 else messages,
+            "disconnect_reasons": disconnect_reasons,
+            "requests_in_flight": in_flight["requests"],
             "async_mode": eio.async_mode,
         }
     ).encode()
@@ -79,4 +116,16 @@ async def state_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 # The ASGI app; other frameworks build theirs in tests/apps/run_<framework>.py
 # around ``eio`` and ``state()``.
-app = engineio_core.ASGIApp(eio, state_app) if eio.async_mode == "asgi" else None
+_asgi_app = engineio_core.ASGIApp(eio, state_app) if eio.async_mode == "asgi" else None
+
+
+async def _counting_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    assert _asgi_app is not None
+    if scope["type"] in ("http", "websocket") and scope["path"].startswith("/engine.io"):
+        with counted():
+            await _asgi_app(scope, receive, send)
+    else:
+        await _asgi_app(scope, receive, send)
+
+
+app = _counting_app if _asgi_app is not None else None

@@ -6,10 +6,16 @@ passed to ``Server``). Messages:
 * anything else is echoed back (text as text, binary as binary);
 * ``"server-send"``: the server sends ``"from-server"`` and ``b"\\x00\\x01"``;
 * ``"disconnect-me"``: the server closes the session.
+* ``"flood:N:SIZE"``: the server sends N text messages of SIZE bytes, as fast as
+  it can, until the session is gone (for the send-queue bound).
 
 A query string ``reject=1`` makes the connect handler refuse the client.
 ``GET /_state`` answers JSON: the live sids and each disconnect with its
-reason, so tests can check what the server saw.
+reason, so tests can check what the server saw; also how many disconnects
+there were by reason, and how many Engine.IO requests are being handled now
+(``requests_in_flight``: waiting polls and open WebSockets). A positive
+``ENGINEIO_TEST_KEEP`` keeps only the last that many disconnects and
+messages, so a long load test does not grow the server's memory.
 
 Run: ``python -m tests.apps.echo_app werkzeug PORT`` or
 ``gunicorn -k gthread --threads 8 -w 1 tests.apps.echo_app:app``.
@@ -21,6 +27,7 @@ import json
 import os
 import sys
 import threading
+from collections import Counter
 from typing import Any
 
 import engineio_core
@@ -30,6 +37,16 @@ eio = engineio_core.Server(**options)
 _lock = threading.Lock()
 disconnects: list[dict[str, str]] = []
 messages: list[Any] = []
+disconnect_reasons: Counter[str] = Counter()
+KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
+_in_flight = 0
+
+
+def _record(records: list[Any], item: Any) -> None:
+    """Append ``item``, dropping the oldest records beyond ``KEEP`` (call with _lock held)."""
+    records.append(item)
+    if KEEP > 0 and len(records) > 2 * KEEP:
+        del records[:-KEEP]
 
 
 @eio.on("connect")
@@ -40,12 +57,20 @@ def connect(sid: str, environ: dict[str, Any]) -> bool:
 @eio.on("message")
 def message(sid: str, data: Any) -> None:
     with _lock:
-        messages.append(data if isinstance(data, str) else repr(data))
+        _record(messages, data if isinstance(data, str) else repr(data))
     if data == "server-send":
         eio.send(sid, "from-server")
         eio.send(sid, b"\x00\x01")
     elif data == "disconnect-me":
         eio.disconnect(sid)
+    elif isinstance(data, str) and data.startswith("flood:"):
+        _, count, size = data.split(":")
+        for _ in range(int(count)):
+            try:
+                eio.transport(sid)
+            except KeyError:
+                break
+            eio.send(sid, "x" * int(size))
     else:
         eio.send(sid, data)
 
@@ -53,7 +78,8 @@ def message(sid: str, data: Any) -> None:
 @eio.on("disconnect")
 def disconnect(sid: str, reason: str) -> None:
     with _lock:
-        disconnects.append({"sid": sid, "reason": str(reason)})
+        _record(disconnects, {"sid": sid, "reason": str(reason)})
+        disconnect_reasons[str(reason)] += 1
 
 
 def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -64,8 +90,10 @@ def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         body = json.dumps(
             {
                 "sessions": sorted(eio._sessions),
-                "disconnects": disconnects,
-                "messages": messages,
+                "disconnects": disconnects[-KEEP:] if KEEP > 0 else disconnects,
+                "messages": messages[-KEEP:] if KEEP > 0 else messages,
+                "disconnect_reasons": disconnect_reasons,
+                "requests_in_flight": _in_flight,
                 "async_mode": eio.async_mode,
             }
         ).encode()
@@ -73,7 +101,21 @@ def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [body]
 
 
-app = engineio_core.WSGIApp(eio, state_app)
+_wsgi_app = engineio_core.WSGIApp(eio, state_app)
+
+
+def app(environ: dict[str, Any], start_response: Any) -> Any:
+    """The WSGI app: counts the Engine.IO requests in flight (see ``/_state``)."""
+    global _in_flight
+    if not environ.get("PATH_INFO", "").startswith("/engine.io"):
+        return _wsgi_app(environ, start_response)
+    with _lock:
+        _in_flight += 1
+    try:
+        return _wsgi_app(environ, start_response)
+    finally:
+        with _lock:
+            _in_flight -= 1
 
 
 def main() -> None:

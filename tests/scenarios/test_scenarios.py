@@ -125,6 +125,30 @@ def test_server_disconnect_delivers_queue_then_close(make: Factory) -> None:
     assert h.server._sessions == {}
 
 
+def test_send_queue_bound_closes_a_session_that_stops_polling(make: Factory) -> None:
+    h = make(max_send_queue=3)
+    seen = record(h)
+    sid, _ = h.handshake()
+    for n in range(3):
+        h.call("send", sid, f"m{n}")
+    assert seen["disconnect"] == []
+    h.call("send", sid, "one too many")
+    assert seen["disconnect"] == [(sid, "send queue full")]
+    assert h.server._sessions == {}
+    # The queued messages are dropped with the session; its next poll is refused.
+    assert h.poll(sid).status == 400
+
+
+def test_send_queue_bound_counts_what_is_waiting_not_what_was_sent(make: Factory) -> None:
+    h = make(max_send_queue=2)
+    seen = record(h)
+    sid, _ = h.handshake()
+    for n in range(10):
+        h.call("send", sid, f"m{n}")
+        assert h.poll(sid).packets == [f"4m{n}"]
+    assert seen["disconnect"] == []
+
+
 def test_disconnect_all(make: Factory) -> None:
     h = make()
     seen = record(h)
@@ -319,6 +343,9 @@ def test_shutdown_closes_every_session(make: Factory) -> None:
 
 
 def test_invalid_options_are_refused(make: Factory) -> None:
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="max_send_queue"):
+            make(max_send_queue=bad)
     with pytest.raises(ValueError):
         make(transports=["carrier-pigeon"])
     with pytest.raises(ValueError):
