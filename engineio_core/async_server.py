@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from engineio_core._signals import watch_sigterm
 from engineio_core.base_server import BaseServer, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
@@ -52,8 +53,12 @@ class AsyncServer(BaseServer):
 
     family = "asyncio"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, handle_sigterm: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Installed at the first request, once the server has put its own
+        # SIGTERM handler in place and the event loop is known.
+        self._watch_sigterm = handle_sigterm
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._perform_table: dict[type, Callable[[Any], Awaitable[Any]]] = {
             ReadBody: self._perform_read_body,
@@ -83,6 +88,10 @@ class AsyncServer(BaseServer):
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
         """Handle one HTTP request; called by the mode's framework glue."""
+        if self._watch_sigterm:
+            self._watch_sigterm = False
+            self._loop = asyncio.get_running_loop()
+            watch_sigterm(self, chain_only=True)
         request = await _maybe_await(self._mode.translate_request(args))
         result = await self._run(self._request_flow(request))
         if isinstance(result, _WebSocketDone):
@@ -127,6 +136,21 @@ class AsyncServer(BaseServer):
         self._heartbeat_task = None
         if task is not None:
             await asyncio.wait({task}, timeout=max(deadline - time.monotonic(), 0.1))
+
+    def _shutdown_soon(self) -> None:
+        """Schedule :meth:`shutdown` on the server's loop (safe in a signal handler)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._spawn_shutdown)
+
+    def _spawn_shutdown(self) -> None:
+        self._keep(asyncio.ensure_future(self._shutdown_logged()))
+
+    async def _shutdown_logged(self) -> None:
+        try:
+            await self.shutdown()
+        except Exception:
+            self.logger.exception("shutdown failed")
 
     async def sleep(self, seconds: float = 0) -> None:
         """Sleep without blocking the event loop."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from engineio_core._signals import watch_sigterm
 from engineio_core.base_server import BaseServer, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
@@ -37,13 +38,18 @@ class Server(BaseServer):
     """An Engine.IO server for sync modes: ``threading``, ``eventlet``, ``gevent``,
     ``gevent_uwsgi`` or any installed sync-family plugin.
 
-    See :class:`~engineio_core.base_server.BaseServer` for the options.
+    See :class:`~engineio_core.base_server.BaseServer` for the options. Created in
+    the main thread, it also shuts down on SIGTERM before the signal's previous
+    handler runs (``handle_sigterm=False`` opts out; see :mod:`engineio_core._signals`).
     """
 
     family = "sync"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, handle_sigterm: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if handle_sigterm:
+            # WSGI servers give applications no shutdown hook: SIGTERM is the one.
+            watch_sigterm(self)
         self._perform_table: dict[type, Callable[[Any], Any]] = {
             ReadBody: lambda op: op.request.read_body(op.limit),
             WaitWake: lambda op: op.event.wait(op.timeout),
@@ -106,6 +112,16 @@ class Server(BaseServer):
         if self._heartbeat_task is not None:
             self._heartbeat_task.join(max(deadline - time.monotonic(), 0.1))
             self._heartbeat_task = None
+
+    def _shutdown_soon(self) -> None:
+        """Start :meth:`shutdown` in the background (safe in a signal handler)."""
+        self._mode.spawn(self._shutdown_logged)
+
+    def _shutdown_logged(self) -> None:
+        try:
+            self.shutdown()
+        except Exception:
+            self.logger.exception("shutdown failed")
 
     def sleep(self, seconds: float = 0) -> None:
         """Sleep in the way the async mode wants (a greenlet-friendly sleep, say)."""
