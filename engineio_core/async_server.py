@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
@@ -35,6 +37,8 @@ from engineio_core.protocol.errors import DisconnectReason
 
 __all__ = ["AsyncServer"]
 
+# Python 3.12+ starts tasks eagerly by itself (asyncio.Task(..., eager_start=True)).
+_EAGER_TASKS = sys.version_info >= (3, 12)
 # Seconds a WebSocket close may take before the server gives up on it.
 _CLOSE_TIMEOUT = 10.0
 
@@ -55,9 +59,11 @@ class AsyncServer(BaseServer):
 
     def __init__(self, *args: Any, handle_sigterm: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Installed at the first request, once the server has put its own
-        # SIGTERM handler in place and the event loop is known.
-        self._watch_sigterm = handle_sigterm
+        #: Installed at the first request, once the server has put its own SIGTERM
+        #: handler in place and the event loop is known. A plugin whose framework
+        #: shuts the app down in order by itself (Sanic's before_server_stop)
+        #: sets this to False in ``attach``.
+        self.handle_sigterm = handle_sigterm
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._perform_table: dict[type, Callable[[Any], Awaitable[Any]]] = {
@@ -88,8 +94,8 @@ class AsyncServer(BaseServer):
 
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
         """Handle one HTTP request; called by the mode's framework glue."""
-        if self._watch_sigterm:
-            self._watch_sigterm = False
+        if self.handle_sigterm:
+            self.handle_sigterm = False
             self._loop = asyncio.get_running_loop()
             watch_sigterm(self, chain_only=True)
         request = await _maybe_await(self._mode.translate_request(args))
@@ -227,14 +233,58 @@ class AsyncServer(BaseServer):
         return await _maybe_await(handler(*op.args))
 
     async def _perform_spawn_handler(self, op: SpawnHandler) -> None:
-        self._keep(asyncio.ensure_future(self._call_handler_logged(op.event, op.args)))
+        """Run the handler as an *eager* task: at once, up to its first real wait.
+
+        The receive loop goes on as soon as the handler waits for anything, as
+        with a task per message (``async_handlers``), but a handler that never
+        waits (an echo: ``send`` only queues) costs no task and no loop turn.
+        """
+        if op.event not in self.handlers:
+            return
+        coro = self._call_handler_logged(op.event, op.args)
+        if _EAGER_TASKS:
+            task = asyncio.Task(coro, eager_start=True)  # type: ignore[call-arg]
+            if not task.done():
+                self._keep(task)
+            return
+        self._start_eagerly(coro)
+
+    def _start_eagerly(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Python 3.12's eager task start, for 3.10 and 3.11.
+
+        The first step runs here, in a copy of the context as a task would; if
+        the coroutine suspends on a future, a task takes it over once that
+        future is done (resuming it earlier would break the future protocol).
+        """
+        context = contextvars.copy_context()
+        try:
+            waited_on = context.run(coro.send, None)
+        except StopIteration:
+            return
+        if waited_on is None:
+            # A bare yield (asyncio.sleep(0)): resume on the next loop turn.
+            self._resume(coro, context)
+        elif getattr(waited_on, "_asyncio_future_blocking", False):
+            waited_on._asyncio_future_blocking = False
+            waited_on.add_done_callback(lambda _: self._resume(coro, context))
+        else:
+            coro.close()
+            self.logger.error("a handler awaited %r, which is not an asyncio future", waited_on)
+
+    def _resume(self, coro: Coroutine[Any, Any, None], context: contextvars.Context) -> None:
+        if sys.version_info >= (3, 11):
+            self._keep(asyncio.get_running_loop().create_task(coro, context=context))
+        else:  # pragma: no cover - 3.10 tasks take no context argument
+            self._keep(asyncio.ensure_future(coro))
 
     async def _call_handler_logged(self, event: str, args: tuple[Any, ...]) -> None:
         handler = self.handlers.get(event)
         if handler is None:
             return
         try:
-            await _maybe_await(handler(*args))
+            result = handler(*args)
+            if inspect.isawaitable(result):
+                await result
         except Exception:
             self.logger.exception("%s handler failed", event)
 

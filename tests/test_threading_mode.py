@@ -67,13 +67,30 @@ def test_mode_info() -> None:
     assert threading_mode.eio_unavailable_reason() is None
 
 
-def test_spawn_starts_a_daemon_thread() -> None:
+def test_spawn_runs_on_pooled_daemon_threads() -> None:
     results: queue.Queue[Any] = threading_mode.eio_create_queue()
-    thread = threading_mode.eio_spawn(lambda a, b=0: results.put(a + b), (1,), {"b": 2})
-    thread.join(TIMEOUT)
-    assert isinstance(thread, threading.Thread)
-    assert thread.daemon
-    assert results.get(timeout=TIMEOUT) == 3
+    release = threading.Event()
+
+    def work(a: int, b: int = 0) -> None:
+        results.put((a + b, threading.current_thread()))
+        release.wait(TIMEOUT)
+
+    task = threading_mode.eio_spawn(work, (1,), {"b": 2})
+    total, thread = results.get(timeout=TIMEOUT)
+    assert total == 3 and thread is not threading.current_thread() and thread.daemon
+    assert task.is_alive()
+    # A task never waits for another: a second one gets a thread of its own.
+    other = threading_mode.eio_spawn(work, (5,), {})
+    other_thread = results.get(timeout=TIMEOUT)[1]
+    assert other_thread is not thread
+    release.set()
+    task.join(TIMEOUT)
+    other.join(TIMEOUT)
+    assert not task.is_alive() and not other.is_alive()
+    # Finished threads take the next task instead of a new thread starting.
+    reused = threading_mode.eio_spawn(lambda: results.put(threading.current_thread()), (), {})
+    reused.join(TIMEOUT)
+    assert results.get(timeout=TIMEOUT) in (thread, other_thread)
 
 
 def test_queue_event_and_sleep() -> None:

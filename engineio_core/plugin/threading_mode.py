@@ -55,13 +55,82 @@ def eio_unavailable_reason() -> str | None:
     return None
 
 
+class _Task:
+    """A job run by a pooled thread; joinable like a ``threading.Thread``."""
+
+    __slots__ = ("_args", "_done", "_kwargs", "_target", "daemon")
+
+    def __init__(
+        self, target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self._target, self._args, self._kwargs = target, args, kwargs
+        self._done = threading.Event()
+        self.daemon = True
+
+    def run(self) -> None:
+        try:
+            self._target(*self._args, **self._kwargs)
+        finally:
+            self._target = self._args = self._kwargs = None  # type: ignore[assignment]
+            self._done.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._done.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return not self._done.is_set()
+
+
+class _ThreadPool:
+    """Threads that outlive their task and take the next one: no thread start per task.
+
+    Unbounded like a thread per task (a blocked task never delays another): a task
+    goes to an idle thread if there is one, else to a new thread. A thread idle for
+    ``idle_timeout`` seconds exits.
+    """
+
+    def __init__(self, idle_timeout: float = 30.0) -> None:
+        self._tasks: queue.SimpleQueue[_Task] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._idle_timeout = idle_timeout
+
+    def submit(self, task: _Task) -> None:
+        with self._lock:
+            reuse = self._idle > 0
+            if reuse:
+                self._idle -= 1
+        if reuse:
+            self._tasks.put(task)
+        else:
+            threading.Thread(target=self._work, args=(task,), daemon=True).start()
+
+    def _work(self, task: _Task) -> None:
+        while True:
+            task.run()
+            del task
+            with self._lock:
+                self._idle += 1
+            while True:
+                try:
+                    task = self._tasks.get(timeout=self._idle_timeout)
+                    break
+                except queue.Empty:
+                    with self._lock:
+                        if self._idle > 0:  # nobody counted on this thread: leave
+                            self._idle -= 1
+                            return
+                    # A submitter claimed an idle thread: its task is on the way.
+
+
+_POOL = _ThreadPool()
+
+
 @hookimpl
-def eio_spawn(
-    target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> threading.Thread:
-    thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
-    thread.start()
-    return thread
+def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Task:
+    task = _Task(target, args, kwargs)
+    _POOL.submit(task)
+    return task
 
 
 @hookimpl

@@ -90,3 +90,6 @@ def attach(app: Sanic[Any, Any], server: Any, path: str) -> None:
         await server.shutdown()
 
     app.register_listener(shut_down_engineio, "before_server_stop")
+    # That listener closes every session in order; the core's SIGTERM hook would
+    # race Sanic's own stop (seen as a worker that sometimes never exits).
+    server.handle_sigterm = False
