@@ -11,6 +11,7 @@ import heapq
 import inspect
 import json as stdlib_json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -83,6 +84,9 @@ _TEXT_HTML = ("Content-Type", "text/html")
 _OK = b"ok"
 # Session ends after which the peer may not be reading: its WebSocket is closed directly.
 _PEER_STALLED = (DisconnectReason.PING_TIMEOUT, DisconnectReason.SEND_QUEUE_FULL)
+_SID_MARKER = "Sid0Marker0Qz9"
+# Session ids that can go into JSON as they are (every id generate_id() makes).
+_PLAIN_SID = re.compile(r"[A-Za-z0-9_-]+")
 # The heartbeat loop wakes at least this often (seconds) to pick up new deadlines.
 _HEARTBEAT_CAP = 1.0
 
@@ -201,6 +205,8 @@ class BaseServer:
         self._heartbeat_task: Any = None
         self._heartbeat_running = False
         self._heartbeat_next_wake = inf
+        # The open packet's JSON, split around the sid, per (protocol, upgrades offered).
+        self._open_templates: dict[tuple[int, bool], tuple[str, str]] = {}
         self.logger = _make_logger(logger)
         self._mode: SelectedMode = select_async_mode(self.family, async_mode)
         self.async_mode = self._mode.name
@@ -357,15 +363,24 @@ class BaseServer:
         return response
 
     def _open_packet(self, sid: str, protocol: int, upgrades: list[str]) -> Packet:
-        handshake: dict[str, Any] = {
-            "sid": sid,
-            "upgrades": upgrades,
-            "pingInterval": round(self.ping_interval * 1000),
-            "pingTimeout": round(self.ping_timeout * 1000),
-        }
-        if protocol >= 4:
-            handshake["maxPayload"] = self.max_http_buffer_size
-        return Packet(PacketType.OPEN, stdlib_json.dumps(handshake, separators=(",", ":")))
+        key = (protocol, bool(upgrades))
+        template = self._open_templates.get(key)
+        if template is None:
+            handshake: dict[str, Any] = {
+                "sid": _SID_MARKER,
+                "upgrades": upgrades,
+                "pingInterval": round(self.ping_interval * 1000),
+                "pingTimeout": round(self.ping_timeout * 1000),
+            }
+            if protocol >= 4:
+                handshake["maxPayload"] = self.max_http_buffer_size
+            text = stdlib_json.dumps(handshake, separators=(",", ":"))
+            head, tail = text.split(_SID_MARKER, 1)
+            template = self._open_templates[key] = (head, tail)
+        before, after = template
+        # generate_id()'s ids need no JSON escaping; an overridden one might.
+        quoted = sid if _PLAIN_SID.fullmatch(sid) else stdlib_json.dumps(sid)[1:-1]
+        return Packet(PacketType.OPEN, before + quoted + after)
 
     def _upgrades(self, request: Request) -> list[str]:
         if (

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadBody:
     """Read at most ``limit`` bytes of the request body -> ``bytes``."""
 
@@ -40,7 +40,7 @@ class ReadBody:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WaitWake:
     """Wait until ``event`` is set or ``timeout`` seconds pass -> None."""
 
@@ -48,7 +48,7 @@ class WaitWake:
     timeout: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallHandler:
     """Run event handler ``event`` now and return its result (errors are raised)."""
 
@@ -56,7 +56,7 @@ class CallHandler:
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpawnHandler:
     """Run event handler ``event`` as a background task; errors are logged -> None."""
 
@@ -64,14 +64,14 @@ class SpawnHandler:
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpawnFlow:
     """Run another flow concurrently -> a task handle for :class:`Join`."""
 
     flow: Flow
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Join:
     """Wait (at most ``timeout``) for a task from :class:`SpawnFlow` -> None."""
 
@@ -79,7 +79,7 @@ class Join:
     timeout: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cancel:
     """Stop a task from :class:`SpawnFlow` that may be stuck in an operation -> None.
 
@@ -90,7 +90,7 @@ class Cancel:
     task: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AcceptWebSocket:
     """Accept the request's WebSocket -> the wrapped socket, or None if impossible."""
 
@@ -98,7 +98,7 @@ class AcceptWebSocket:
     max_message_size: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WsReceive:
     """Next message -> ``str``/``bytes``, None when closed; TimeoutError after ``timeout``."""
 
@@ -106,13 +106,13 @@ class WsReceive:
     timeout: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WsSend:
     ws: Any
     data: str | bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WsClose:
     ws: Any
     code: int = 1000

@@ -88,9 +88,10 @@ def test_spawn_runs_on_pooled_daemon_threads() -> None:
     other.join(TIMEOUT)
     assert not task.is_alive() and not other.is_alive()
     # Finished threads take the next task instead of a new thread starting.
+    existing = set(threading.enumerate())
     reused = threading_mode.eio_spawn(lambda: results.put(threading.current_thread()), (), {})
     reused.join(TIMEOUT)
-    assert results.get(timeout=TIMEOUT) in (thread, other_thread)
+    assert results.get(timeout=TIMEOUT) in existing
 
 
 def test_queue_event_and_sleep() -> None:
@@ -769,3 +770,21 @@ def test_ping_while_closing_is_not_answered(pair: Any) -> None:
     assert ws.closed
     assert ws.close_code == 1000
     client.expect_eof()
+
+
+def test_a_failing_task_is_reported_and_its_thread_lives_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reported: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", reported.append)
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    task = threading_mode.eio_spawn(fail, (), {})
+    task.join(TIMEOUT)
+    assert not task.is_alive()
+    assert [type(args.exc_value) for args in reported] == [RuntimeError]
+    ran: queue.Queue[Any] = queue.Queue()
+    threading_mode.eio_spawn(lambda: ran.put(threading.current_thread()), (), {}).join(TIMEOUT)
+    assert ran.get(timeout=TIMEOUT).is_alive()

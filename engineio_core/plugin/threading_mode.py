@@ -10,6 +10,7 @@ development server and gunicorn's sync/gthread workers put in the environ
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -70,9 +71,17 @@ class _Task:
     def run(self) -> None:
         try:
             self._target(*self._args, **self._kwargs)
+        except Exception:
+            # Reported as an uncaught exception in a thread would be; the thread lives on.
+            exc_type, exc, tb = sys.exc_info()
+            threading.excepthook(
+                threading.ExceptHookArgs((exc_type, exc, tb, threading.current_thread()))
+            )
         finally:
             self._target = self._args = self._kwargs = None  # type: ignore[assignment]
-            self._done.set()
+
+    def finish(self) -> None:
+        self._done.set()
 
     def join(self, timeout: float | None = None) -> None:
         self._done.wait(timeout)
@@ -108,9 +117,12 @@ class _ThreadPool:
     def _work(self, task: _Task) -> None:
         while True:
             task.run()
-            del task
             with self._lock:
                 self._idle += 1
+            # Counted as idle before anyone joining the task wakes: a task spawned
+            # right after a join() always finds this thread.
+            task.finish()
+            del task
             while True:
                 try:
                     task = self._tasks.get(timeout=self._idle_timeout)

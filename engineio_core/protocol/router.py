@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reject:
     """Answer with an Engine.IO error; ``detail`` is for the log."""
 
@@ -38,12 +38,12 @@ class Reject:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Preflight:
     """A CORS preflight from an allowed origin."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Handshake:
     transport: Transport
     protocol: int
@@ -51,27 +51,27 @@ class Handshake:
     b64: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Poll:
     session: Session
     jsonp: str | None
     b64: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Post:
     session: Session
     jsonp: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Upgrade:
     """A WebSocket asking to take over a polling session."""
 
     session: Session
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RefuseWebSocket:
     """A WebSocket for a session that is upgraded or upgrading: accept, then close.
 
@@ -81,7 +81,7 @@ class RefuseWebSocket:
     session: Session
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Expired:
     """The session's heartbeat ran out before this request: close it, then reject."""
 

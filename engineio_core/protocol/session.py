@@ -80,7 +80,7 @@ class SessionConfig:
 # -- events the session emits ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageReceived:
     data: str | bytes
 
