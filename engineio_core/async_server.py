@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
-from engineio_core.base_server import BaseServer, _WebSocketDone
+from engineio_core.base_server import BaseServer, SessionHandle, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
@@ -41,6 +41,17 @@ __all__ = ["AsyncServer"]
 _EAGER_TASKS = sys.version_info >= (3, 12)
 # Seconds a WebSocket close may take before the server gives up on it.
 _CLOSE_TIMEOUT = 10.0
+
+
+def _copy_outcome(task: asyncio.Task[None], future: asyncio.Future[None]) -> None:
+    if future.done():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(None)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -241,15 +252,46 @@ class AsyncServer(BaseServer):
         """
         if op.event not in self.handlers:
             return
-        coro = self._call_handler_logged(op.event, op.args)
+        self._start_eagerly(self._call_handler_logged(op.event, op.args))
+
+    # -- WebSocket writes -------------------------------------------------------------
+    #
+    # No writer task per session: when a WebSocket session's outbox gets work, a
+    # writer starts eagerly and sends right away; it becomes a task only if a send
+    # has to wait for the peer, and it ends when the outbox is empty. An idle
+    # session holds no task, and an echo's reply costs no task switch.
+
+    def _wake(self, handle: SessionHandle) -> None:
+        ws = handle.ws
+        if ws is None:
+            handle.wake.set()  # a pending poll, or a writer-less state
+            return
+        if handle.writing:
+            return  # the running writer takes what was just queued
+        handle.writing = True
+        handle.writer = self._start_eagerly(self._write_until_empty(handle, ws))
+
+    def _start_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        self._wake(handle)  # for what was queued before the socket took over
+        return
+        yield
+
+    async def _write_until_empty(self, handle: SessionHandle, ws: Any) -> None:
+        try:
+            await self._run(self._websocket_writer_flow(handle, ws, until_empty=True))
+        except Exception:
+            self.logger.exception("WebSocket writer failed")
+        finally:
+            handle.writing = False
+
+    def _start_eagerly(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+        """Run ``coro`` now up to its first real wait; a task (returned) only from there."""
         if _EAGER_TASKS:
             task = asyncio.Task(coro, eager_start=True)  # type: ignore[call-arg]
-            if not task.done():
-                self._keep(task)
-            return
-        self._start_eagerly(coro)
+            return None if task.done() else self._keep(task)
+        return self._start_eagerly_by_hand(coro)
 
-    def _start_eagerly(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _start_eagerly_by_hand(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
         """Python 3.12's eager task start, for 3.10 and 3.11.
 
         The first step runs here, in a copy of the context as a task would; if
@@ -260,22 +302,38 @@ class AsyncServer(BaseServer):
         try:
             waited_on = context.run(coro.send, None)
         except StopIteration:
-            return
+            return None
         if waited_on is None:
             # A bare yield (asyncio.sleep(0)): resume on the next loop turn.
-            self._resume(coro, context)
-        elif getattr(waited_on, "_asyncio_future_blocking", False):
+            return self._resume(coro, context)
+        if getattr(waited_on, "_asyncio_future_blocking", False):
+            # The task starts once the future is done; until then it is pending
+            # on it, as the coroutine is. A future to hand out now, for Join/Cancel:
+            # Cancelling it cancels what the coroutine waits on, as Task.cancel() does.
+            resumed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             waited_on._asyncio_future_blocking = False
-            waited_on.add_done_callback(lambda _: self._resume(coro, context))
-        else:
-            coro.close()
-            self.logger.error("a handler awaited %r, which is not an asyncio future", waited_on)
 
-    def _resume(self, coro: Coroutine[Any, Any, None], context: contextvars.Context) -> None:
+            def cancel_waited_on(future: asyncio.Future[None]) -> None:
+                if future.cancelled() and not waited_on.done():
+                    waited_on.cancel()
+
+            def resume(_: Any) -> None:
+                task = self._resume(coro, context)
+                task.add_done_callback(lambda t: _copy_outcome(t, resumed))
+
+            resumed.add_done_callback(cancel_waited_on)
+            waited_on.add_done_callback(resume)
+            return resumed  # type: ignore[return-value]
+        coro.close()
+        self.logger.error("a coroutine awaited %r, which is not an asyncio future", waited_on)
+        return None
+
+    def _resume(
+        self, coro: Coroutine[Any, Any, None], context: contextvars.Context
+    ) -> asyncio.Task[None]:
         if sys.version_info >= (3, 11):
-            self._keep(asyncio.get_running_loop().create_task(coro, context=context))
-        else:  # pragma: no cover - 3.10 tasks take no context argument
-            self._keep(asyncio.ensure_future(coro))
+            return self._keep(asyncio.get_running_loop().create_task(coro, context=context))
+        return self._keep(asyncio.ensure_future(coro))  # pragma: no cover - 3.10
 
     async def _call_handler_logged(self, event: str, args: tuple[Any, ...]) -> None:
         handler = self.handlers.get(event)

@@ -109,7 +109,7 @@ NO_LOCK = _NoLock()
 class SessionHandle:
     """A session plus what its driver needs: the wake event, a lock, user data."""
 
-    __slots__ = ("environ", "lock", "session", "user_session", "wake", "writer", "ws")
+    __slots__ = ("environ", "lock", "session", "user_session", "wake", "writer", "writing", "ws")
 
     def __init__(self, session: Session, wake: Any, lock: Any, environ: Any) -> None:
         self.session = session
@@ -120,6 +120,8 @@ class SessionHandle:
         self.ws: Any = None
         #: The WebSocket writer task, once the session is on WebSocket.
         self.writer: Any = None
+        #: Whether a writer is sending now (drivers that start one per burst).
+        self.writing = False
 
 
 class _WebSocketDone:
@@ -310,7 +312,7 @@ class BaseServer:
         if not events:
             return None
         if events[0] is WAKE:
-            handle.wake.set()
+            self._wake(handle)
             return None
         # The send queue overflowed: the session closed (disconnect handler, log).
         return self._after(handle, events)
@@ -647,7 +649,7 @@ class BaseServer:
         """Read packets until the socket or the session closes; a writer task sends."""
         session = handle.session
         handle.ws = ws
-        writer = handle.writer = yield SpawnFlow(self._websocket_writer_flow(handle, ws))
+        yield from self._start_writer_flow(handle, ws)
         reason = DisconnectReason.TRANSPORT_CLOSE
         protocol = session.protocol
         while not session.closed:
@@ -675,11 +677,23 @@ class BaseServer:
             if events:
                 yield from self._after(handle, events)
         yield from self._close(handle, reason)
-        yield Join(writer, 5.0)
+        if handle.writer is not None:
+            yield Join(handle.writer, 5.0)
         yield WsClose(ws)
         return _WebSocketDone(ws)
 
-    def _websocket_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+    def _wake(self, handle: SessionHandle) -> None:
+        """The session's outbox has work (or it closed): wake its poll or writer."""
+        handle.wake.set()
+
+    def _start_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        """Start what sends the outbox on ``ws``: here a writer task for the session."""
+        handle.writer = yield SpawnFlow(self._websocket_writer_flow(handle, ws))
+
+    def _websocket_writer_flow(
+        self, handle: SessionHandle, ws: Any, until_empty: bool = False
+    ) -> Flow:
+        """Send the outbox on ``ws``; wait for more, or with ``until_empty`` end there."""
         session = handle.session
         protocol = session.protocol
         while True:
@@ -701,6 +715,8 @@ class BaseServer:
                 yield WsClose(ws)
                 return
             if not packets:
+                if until_empty:
+                    return
                 # Every transition that gives the writer work (a queued packet, a
                 # close) sets the wake event, so no timeout is needed: waiting
                 # without one costs the asyncio driver no timer and no extra task.
@@ -740,7 +756,7 @@ class BaseServer:
         sid = handle.session.sid
         for event in events:
             if isinstance(event, Wake):
-                handle.wake.set()
+                self._wake(handle)
             elif isinstance(event, MessageReceived):
                 if "message" in self.handlers:
                     args = (sid, self._decode_message(event.data))
