@@ -109,13 +109,12 @@ NO_LOCK = _NoLock()
 class SessionHandle:
     """A session plus what its driver needs: the wake event, a lock, user data."""
 
-    __slots__ = ("environ", "lock", "session", "user_session", "wake", "writer", "writing", "ws")
+    __slots__ = ("lock", "session", "user_session", "wake", "writer", "writing", "ws")
 
-    def __init__(self, session: Session, wake: Any, lock: Any, environ: Any) -> None:
+    def __init__(self, session: Session, wake: Any, lock: Any) -> None:
         self.session = session
         self.wake = wake
         self.lock = lock
-        self.environ = environ
         self.user_session: dict[str, Any] = {}
         self.ws: Any = None
         #: The WebSocket writer task, once the session is on WebSocket.
@@ -454,7 +453,7 @@ class BaseServer:
         session = Session(
             self.generate_id(), protocol, transport, self.session_config, time.monotonic()
         )
-        return SessionHandle(session, self._mode.create_event(), self._new_lock(), request.environ)
+        return SessionHandle(session, self._mode.create_event(), self._new_lock())
 
     def _polling_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
         handle = self._new_handle(request, decision.protocol, Transport.POLLING)
@@ -577,6 +576,7 @@ class BaseServer:
             return self._error(request, ErrorCode.BAD_REQUEST, "websocket handshake failed")
         self.logger.info("%s connected (websocket, EIO=%d)", session.sid, decision.protocol)
         open_packet = self._open_packet(session.sid, decision.protocol, [])
+        request.release()
         try:
             yield WsSend(ws, encode_ws(open_packet, session.protocol))
         except WebSocketClosed:
@@ -597,6 +597,7 @@ class BaseServer:
             yield WsClose(ws)
             return _WebSocketDone(ws)
         self.logger.info("%s upgraded to websocket", session.sid)
+        request.release()
         return (yield from self._websocket_session_flow(handle, ws))
 
     def _probe_flow(self, handle: SessionHandle, ws: Any, deadline: float) -> Flow:

@@ -22,7 +22,7 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
     return parse_qs(query_string, keep_blank_values=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     """One HTTP request, framework-neutral.
 
@@ -49,6 +49,17 @@ class Request:
         """The first value of query parameter ``name``, or None."""
         values = self.query.get(name)
         return values[0] if values else None
+
+    def release(self) -> None:
+        """Drop the parsed parts once a WebSocket session took the request over.
+
+        The session may last hours and its flows keep the request; the socket
+        wrapper holds what it needs, so the headers, query and environ go.
+        """
+        self.query = {}
+        self.headers = {}
+        self.environ = None
+        self.read_body = None
 
 
 @dataclass(frozen=True, slots=True)

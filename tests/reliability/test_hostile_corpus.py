@@ -44,7 +44,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
         "would): the gevent_uwsgi mode sees an empty POST (400, not 413)"
     ),
     ("daphne", "content-length-5mb-body-never-sent"): _BUFFERS_BODY,
-    ("tornado", "content-length-5mb-body-never-sent"): _BUFFERS_BODY + " (up to 100 MB)",
 }
 
 

@@ -58,9 +58,18 @@ class EngineIOHandler(WebSocketHandler):
         # SUPPORTED_METHODS lets every method through: answer any other method
         # here, and stop (Finish), so that a request line "FINISH /engine.io/"
         # never calls self.finish(). The server reads no body for them.
-        if self.request.method not in _METHODS:
+        if self.request.method not in _METHODS or self._eio_declares_too_much():
             await self._eio_serve()
             raise tornado.web.Finish()
+
+    def _eio_declares_too_much(self) -> bool:
+        """A Content-Length over the limit is refused (413) before any of it is read;
+        otherwise tornado would take in the whole body first (up to its own 100 MB)."""
+        try:
+            declared = int(self.request.headers.get("Content-Length", ""))
+        except ValueError:
+            return False
+        return declared >= self._eio_body_cap
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         self.open_args = args
