@@ -287,7 +287,8 @@ class AsyncServer(BaseServer):
     def _start_eagerly(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
         """Run ``coro`` now up to its first real wait; a task (returned) only from there."""
         if _EAGER_TASKS:
-            task = asyncio.Task(coro, eager_start=True)  # type: ignore[call-arg]
+            loop = asyncio.get_running_loop()
+            task = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
             return None if task.done() else self._keep(task)
         return self._start_eagerly_by_hand(coro)
 
