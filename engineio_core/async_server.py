@@ -266,7 +266,7 @@ class AsyncServer(BaseServer):
         if ws is None:
             handle.wake.set()  # a pending poll, or a writer-less state
             return
-        if handle.writing:
+        if handle.writing or handle.broken:
             return  # the running writer takes what was just queued
         handle.writing = True
         handle.writer = self._start_eagerly(self._write_until_empty(handle, ws))

@@ -109,7 +109,7 @@ NO_LOCK = _NoLock()
 class SessionHandle:
     """A session plus what its driver needs: the wake event, a lock, user data."""
 
-    __slots__ = ("lock", "session", "user_session", "wake", "writer", "writing", "ws")
+    __slots__ = ("broken", "lock", "session", "user_session", "wake", "writer", "writing", "ws")
 
     def __init__(self, session: Session, wake: Any, lock: Any) -> None:
         self.session = session
@@ -121,6 +121,8 @@ class SessionHandle:
         self.writer: Any = None
         #: Whether a writer is sending now (drivers that start one per burst).
         self.writing = False
+        #: A send failed: the connection is gone, only the reader has work left.
+        self.broken = False
 
 
 class _WebSocketDone:
@@ -321,10 +323,25 @@ class BaseServer:
         if deadline < inf:
             self._heap_seq += 1
             heapq.heappush(self._heap, (deadline, self._heap_seq, handle.session.sid))
+            if len(self._heap) > 2 * len(self._sessions) + 256:
+                self._compact_heap()
             if deadline < self._heartbeat_next_wake:
                 # The loop sleeps past this deadline: wake it to re-plan.
                 self._heartbeat_next_wake = deadline
                 self._heartbeat_wake.set()
+
+    def _compact_heap(self) -> None:
+        """Drop the entries of ended sessions and superseded deadlines (in place: the
+        heartbeat loop holds the list). Amortised O(1) per entry, since it only runs
+        once the heap is twice the live sessions."""
+        entries = []
+        for sid, handle in self._sessions.items():
+            deadline = handle.session.next_deadline()
+            if deadline < inf:
+                self._heap_seq += 1
+                entries.append((deadline, self._heap_seq, sid))
+        heapq.heapify(entries)
+        self._heap[:] = entries
 
     def _error(self, request: Request, code: ErrorCode, detail: str, status: int = 0) -> Response:
         # The path is logged as a repr: a decoded "%0d%0a" in it must not forge a log line.
@@ -557,6 +574,8 @@ class BaseServer:
                     events = session.receive(packet, time.monotonic())
                 if events:
                     yield from self._after(handle, events)
+                elif packet.type is PacketType.PONG:
+                    self._schedule(handle)  # the next ping is due an interval from now
         finally:
             with handle.lock:
                 session.end_post()
@@ -677,6 +696,8 @@ class BaseServer:
                 events = session.receive(packet, time.monotonic())
             if events:
                 yield from self._after(handle, events)
+            elif packet.type is PacketType.PONG:
+                self._schedule(handle)  # the next ping is due an interval from now
         yield from self._close(handle, reason)
         if handle.writer is not None:
             yield Join(handle.writer, 5.0)
@@ -707,9 +728,10 @@ class BaseServer:
                 try:
                     yield WsSend(ws, encode_ws(packet, protocol))
                 except (WebSocketClosed, OSError):
-                    yield from self._close(handle, DisconnectReason.TRANSPORT_CLOSE)
-                    self._forget_if_closed(handle)
-                    yield WsClose(ws)
+                    # The connection is gone, but the reader may still get messages
+                    # the client sent before it left (and its close packet): it
+                    # ends the session once it has them. Nothing more is written.
+                    handle.broken = True
                     return
             if state is SessionState.CLOSED:
                 self._forget_if_closed(handle)

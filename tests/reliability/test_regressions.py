@@ -173,3 +173,26 @@ def test_refused_origin_error_has_no_cors_headers(make: Callable[..., Harness]) 
     reply = h.request("GET", Q, headers={"Origin": "http://evil.example"})
     assert (reply.status, reply.json()["code"]) == (403, 4)
     assert not [name for name in reply.headers if name.startswith("access-control-")]
+
+
+def test_ping_comes_an_interval_after_the_pong(make: Callable[..., Harness]) -> None:
+    """With ping_timeout > ping_interval, a pong did not reschedule the heartbeat: the
+    next ping came at the old pong deadline, every other ping late, and a client
+    answering within its timeout was dropped (found by the 1,000-session soak)."""
+    import time
+
+    h = make(ping_interval=0.2, ping_timeout=1.0)
+    seen = record(h)
+    sid, _ = h.handshake()
+    gaps = []
+    last = time.monotonic()
+    for _ in range(5):
+        assert h.poll(sid).packets == ["2"]
+        now = time.monotonic()
+        gaps.append(now - last)
+        time.sleep(0.1)  # well within the 1 s timeout
+        h.post(sid, b"3")
+        last = time.monotonic()
+    assert seen["disconnect"] == []
+    # Due 0.2 s after each pong; with the bug, 0.9 s (at the old pong deadline).
+    assert all(gap < 0.5 for gap in gaps[1:]), gaps

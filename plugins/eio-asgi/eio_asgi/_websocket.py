@@ -10,13 +10,25 @@ from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 
 
 class ASGIWebSocket:
-    __slots__ = ("_closed", "_max_size", "_protocol_codes", "_receive", "_send", "close_code")
+    __slots__ = (
+        "_closed",
+        "_max_size",
+        "_protocol_codes",
+        "_receive",
+        "_send",
+        "_send_failed",
+        "close_code",
+    )
 
     def __init__(self, receive: Any, send: Any, max_size: int) -> None:
         self._receive = receive
         self._send = send
         self._max_size = max_size
         self._closed = False
+        # A send failed: the peer is gone, but what it sent before may still be
+        # waiting in the server's receive queue, so receive() goes on until the
+        # disconnect message.
+        self._send_failed = False
         self.close_code: int | None = None
         # daphne (through autobahn) refuses application close codes other than
         # 1000 and 3000-4999 and then leaves the socket open; 1009 is one of them.
@@ -62,13 +74,13 @@ class ASGIWebSocket:
         return data
 
     async def send(self, data: str | bytes) -> None:
-        if self._closed:
+        if self._closed or self._send_failed:
             raise WebSocketClosed("WebSocket is closed")
         message = {"type": "websocket.send", "text" if isinstance(data, str) else "bytes": data}
         try:
             await self._send(message)
         except Exception as exc:  # each server raises its own "disconnected" error
-            self._closed = True
+            self._send_failed = True
             raise WebSocketClosed(str(exc)) from exc
 
     async def close(self, code: int = 1000) -> None:

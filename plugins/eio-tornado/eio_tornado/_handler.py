@@ -69,7 +69,7 @@ class EngineIOHandler(WebSocketHandler):
             declared = int(self.request.headers.get("Content-Length", ""))
         except ValueError:
             return False
-        return declared >= self._eio_body_cap
+        return bool(declared >= self._eio_body_cap)
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         self.open_args = args
