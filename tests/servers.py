@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -135,16 +135,18 @@ def run_server(
     *,
     cwd: str | os.PathLike[str] | None = None,
     stop_grace: float = 5.0,
+    preexec_fn: Callable[[], Any] | None = None,
 ) -> Iterator[tuple[str, ServerProcess]]:
     """Start ``argv`` ("{port}" substituted) with PORT in its environment; yield (url, proc).
 
     The environment is os.environ + ``env`` + PORT (+ PYTHONUNBUFFERED=1 unless given).
+    ``preexec_fn`` runs in the child before the server starts (e.g. to raise a limit).
     On exit the server is SIGTERMed, then SIGKILLed after ``stop_grace`` seconds.
     """
     port = free_port()
     full_env = {"PYTHONUNBUFFERED": "1", **os.environ, **(env or {}), "PORT": str(port)}
     args = [a.replace("{port}", str(port)) for a in argv]
-    proc = ServerProcess(args, port, env=full_env, cwd=cwd)
+    proc = ServerProcess(args, port, env=full_env, cwd=cwd, preexec_fn=preexec_fn)
     try:
         wait_for_port(proc, ready_timeout)
         yield proc.url, proc

@@ -37,6 +37,14 @@ const DEFAULTS = {
   // > 0: open loop at this many messages per second in all (spread over the sessions)
   // instead of keeping `inflight` messages per session; for CPU cost per message.
   rate: 0,
+  // soak: how many of the sessions send a message every `messageInterval` seconds;
+  // with awaitStdin 1 the sessions stay open after MARK held until a line on stdin.
+  talkers: 0,
+  messageInterval: 1,
+  awaitStdin: 0,
+  // cycles: how many connect/disconnect cycles in all, on which transport.
+  cycles: 1000,
+  transport: "websocket",
 };
 
 function parseArgs(argv) {
@@ -167,6 +175,7 @@ class WsSession {
     this.onMessage = onMessage;
     this.open = false;
     this.closedByUs = false;
+    this.pings = 0;
     this.upgraded = false;
     this.pending = null; // unparsed bytes
     this.fragments = null;
@@ -273,6 +282,7 @@ class WsSession {
       if (type === 52 /* 4 */) this.onMessage(buf, start + 1, end, false);
       else if (type === 50 /* 2 */) {
         stats.pings++;
+        this.pings++;
         this.sendFrame(1, "3");
       } else if (type === 48 /* 0 */) this.ready();
       else if (type === 49 /* 1 */) this.close();
@@ -485,6 +495,152 @@ async function idle() {
     still_open: stillOpen,
     pings: stats.pings,
     seconds,
+    loadgen_cpu: (cpu.user + cpu.system) / 1e6 / seconds,
+  };
+}
+
+async function soak() {
+  // Hold opts.sessions WebSocket sessions for opts.duration seconds, answering every
+  // ping (counted per session). opts.talkers of them, spread over the sessions, each
+  // send a message every opts.messageInterval seconds and check that every echo comes
+  // back, once and in order. MARK connected, MARK start, MARK held (end of the window);
+  // with --await-stdin 1 the sessions then stay open until a line arrives on stdin (the
+  // caller looks at the server meanwhile) before they leave.
+  const talk = { sent: 0, received: 0, misordered: 0 };
+  const sessions = await openAll(opts.sessions, () => {
+    const session = new WsSession({
+      onMessage: (buf, start, end, binary) => {
+        const id = readId(buf, start, end, binary);
+        if (id !== session.expected) talk.misordered++;
+        else talk.received++;
+        session.expected = id + 1;
+      },
+    });
+    session.expected = 0;
+    session.nextId = 0;
+    return session;
+  });
+  const connected = sessions.filter((s) => s.open).length;
+  if (connected === 0) return { connected, error: "no session connected" };
+  mark("connected");
+  const step = opts.talkers > 0 ? Math.max(1, Math.floor(sessions.length / opts.talkers)) : 0;
+  const talkers = step ? sessions.filter((_, i) => i % step === 0).slice(0, opts.talkers) : [];
+  let talking = true;
+  const timers = talkers.map((s, i) => {
+    // Spread the talkers' sends over the interval rather than all at once.
+    const offset = (i / talkers.length) * opts.messageInterval * 1000;
+    return setTimeout(function send() {
+      if (!talking || !s.open) return;
+      s.sendMessage(s.nextId++, false);
+      talk.sent++;
+      s.timer = setTimeout(send, opts.messageInterval * 1000);
+    }, offset);
+  });
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  for (const s of sessions) s.pingsAtStart = s.pings;
+  mark("start");
+  await sleep(opts.duration * 1000);
+  const seconds = (performance.now() - start) / 1000;
+  const counts = sessions.filter((s) => s.open).map((s) => s.pings - s.pingsAtStart);
+  const stillOpen = counts.length;
+  talking = false;
+  for (const t of timers) clearTimeout(t);
+  for (const s of talkers) clearTimeout(s.timer);
+  // Every echo of what was sent should come back: wait for them (bounded).
+  const waitUntil = performance.now() + 5000;
+  while (talk.received + talk.misordered < talk.sent && performance.now() < waitUntil) {
+    await sleep(20);
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  mark("held");
+  if (opts.awaitStdin) {
+    await new Promise((resolve) => {
+      process.stdin.once("data", resolve);
+      process.stdin.once("end", resolve);
+    });
+  }
+  // Leave 20 at a time, each until its connection is closed (10 s at most): a server
+  // on OS threads (two per WebSocket) can starve one reader past its ping deadline when
+  // hundreds of sessions leave at once.
+  let next = 0;
+  async function leave() {
+    while (next < sessions.length) {
+      const s = sessions[next++];
+      if (s.sock.destroyed) continue;
+      const closed = new Promise((resolve) => s.sock.once("close", resolve));
+      s.close();
+      await Promise.race([closed, sleep(10_000)]);
+    }
+  }
+  const leaveStart = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(20, sessions.length) }, () => leave()),
+  );
+  const leaveSeconds = (performance.now() - leaveStart) / 1000;
+  return {
+    leave_seconds: leaveSeconds,
+    connected,
+    still_open: stillOpen,
+    seconds,
+    window_pings: counts.reduce((a, b) => a + b, 0),
+    pings_min: Math.min(...counts),
+    pings_max: Math.max(...counts),
+    talkers: talkers.length,
+    messages_sent: talk.sent,
+    messages_received: talk.received,
+    messages_misordered: talk.misordered,
+    loadgen_cpu: (cpu.user + cpu.system) / 1e6 / seconds,
+  };
+}
+
+async function cycles() {
+  // opts.cycles connect/disconnect cycles in all, opts.sessions at a time, on
+  // opts.transport. websocket: open a WebSocket session (?transport=websocket), wait
+  // for its open packet, send a close packet and a close frame, and wait until the
+  // connection is closed. polling: a handshake, then a close packet in a POST, on one
+  // kept-alive connection per worker (as the handshake scenario). MARK done at the end.
+  let started = 0;
+  let done = 0;
+  async function websocketCycle() {
+    const session = new WsSession({ onMessage() {} });
+    const closed = new Promise((resolve) => session.sock.once("close", resolve));
+    const opened = await Promise.race([session.opened, sleep(10_000).then(() => false)]);
+    session.close();
+    const ended = await Promise.race([closed.then(() => true), sleep(10_000).then(() => false)]);
+    if (!opened || !ended) throw new Error(opened ? "close timed out" : "no open packet");
+  }
+  async function worker() {
+    const conn = opts.transport === "polling" ? new HttpConnection() : null;
+    while (started < opts.cycles) {
+      started++;
+      try {
+        if (conn) {
+          const sid = await pollingHandshake(conn);
+          const res = await conn.request("POST", `EIO=4&transport=polling&sid=${sid}`, "1");
+          if (res.status !== 200 || res.body !== "ok") throw new Error(`close: ${res.status}`);
+        } else {
+          await websocketCycle();
+        }
+        done++;
+      } catch {
+        stats.errors++;
+        await sleep(10);
+      }
+    }
+    conn?.close();
+  }
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  await Promise.all(Array.from({ length: Math.min(opts.sessions, opts.cycles) }, () => worker()));
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  mark("done");
+  return {
+    transport: opts.transport,
+    cycles: done,
+    seconds,
+    rate: done / seconds,
     loadgen_cpu: (cpu.user + cpu.system) / 1e6 / seconds,
   };
 }
@@ -766,6 +922,8 @@ const SCENARIOS = {
   handshake: handshakes,
   idle,
   broadcast,
+  soak,
+  cycles,
 };
 
 async function main() {
