@@ -87,7 +87,7 @@ class AsyncServer(BaseServer):
             Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            WsSend: lambda op: op.ws.send(op.data),
+            WsSend: self._perform_send,
             WsClose: self._perform_close,
         }
 
@@ -346,6 +346,18 @@ class AsyncServer(BaseServer):
                 await result
         except Exception:
             self.logger.exception("%s handler failed", event)
+
+    async def _perform_send(self, op: WsSend) -> None:
+        data = op.data
+        if type(data) is not list:
+            await op.ws.send(data)
+            return
+        send_many = getattr(op.ws, "send_many", None)
+        if send_many is not None:
+            await send_many(data)
+            return
+        for message in data:
+            await op.ws.send(message)
 
     async def _perform_spawn_flow(self, op: SpawnFlow) -> asyncio.Task[Any]:
         return self._spawn_flow(op.flow)

@@ -724,9 +724,19 @@ class BaseServer:
                 state = session.state
                 if not packets:
                     handle.wake.clear()
-            for packet in packets:
+                    if until_empty and state is not SessionState.CLOSED:
+                        # In the same critical section as the empty take: a packet
+                        # queued after it finds no writer, and starts one.
+                        handle.writing = False
+            if packets:
+                # One send for the batch: the socket writes it in one go where it can.
+                data: str | bytes | list[str | bytes] = (
+                    encode_ws(packets[0], protocol)
+                    if len(packets) == 1
+                    else [encode_ws(packet, protocol) for packet in packets]
+                )
                 try:
-                    yield WsSend(ws, encode_ws(packet, protocol))
+                    yield WsSend(ws, data)
                 except (WebSocketClosed, OSError):
                     # The connection is gone, but the reader may still get messages
                     # the client sent before it left (and its close packet): it

@@ -108,8 +108,10 @@ class WsReceive:
 
 @dataclass(slots=True)
 class WsSend:
+    """Send a message, or a list of messages in order -> None; ``WebSocketClosed``."""
+
     ws: Any
-    data: str | bytes
+    data: str | bytes | list[str | bytes]
 
 
 @dataclass(slots=True)
@@ -134,10 +136,17 @@ Op = (
 Flow = Generator[Any, Any, Any]
 
 
-def run_flow(flow: Flow, perform: Callable[[Any], Any]) -> Any:
-    """Drive ``flow`` to completion with a blocking ``perform(op)``; return its value."""
-    result: Any = None
-    error: BaseException | None = None
+def run_flow(
+    flow: Flow,
+    perform: Callable[[Any], Any],
+    result: Any = None,
+    error: BaseException | None = None,
+) -> Any:
+    """Drive ``flow`` to completion with a blocking ``perform(op)``; return its value.
+
+    A flow resumed after an operation performed elsewhere gets that
+    operation's ``result`` (or ``error``, thrown in) first.
+    """
     while True:
         try:
             op = flow.throw(error) if error is not None else flow.send(result)

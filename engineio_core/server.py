@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
-from engineio_core.base_server import BaseServer, _WebSocketDone
+from engineio_core.base_server import BaseServer, SessionHandle, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
@@ -61,7 +62,7 @@ class Server(BaseServer):
             Cancel: lambda op: None,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            WsSend: lambda op: op.ws.send(op.data),
+            WsSend: self._perform_send,
             WsClose: lambda op: op.ws.close(op.code),
         }
 
@@ -158,6 +159,18 @@ class Server(BaseServer):
         except Exception:
             self.logger.exception("background flow failed")
 
+    def _perform_send(self, op: WsSend) -> None:
+        data = op.data
+        if type(data) is not list:
+            op.ws.send(data)
+            return
+        send_many = getattr(op.ws, "send_many", None)
+        if send_many is not None:
+            send_many(data)
+            return
+        for message in data:
+            op.ws.send(message)
+
     def _perform_call(self, op: CallHandler) -> Any:
         handler = self.handlers.get(op.event)
         return handler(*op.args) if handler is not None else None
@@ -173,6 +186,85 @@ class Server(BaseServer):
             handler(*args)
         except Exception:
             self.logger.exception("%s handler failed", event)
+
+    # -- WebSocket writes -------------------------------------------------------------
+    #
+    # On a WebSocket that can send without waiting (``try_send``: the wsproto
+    # sockets of every built-in sync mode), a packet queued while no write is
+    # under way starts one: at once in the thread that queued it, or, in a
+    # mode with ``call_soon`` (greenlets), in the hub once the greenlets ready
+    # now have run, so that replies queued by handlers woken together go out
+    # in one write. A write that would wait for the peer (a full socket
+    # buffer, a close handshake) moves to a task of its own, which sends the
+    # rest and ends when the outbox is empty. So an echo's reply costs no task
+    # switch, an idle session holds no writer, and neither ``send()`` nor the
+    # heartbeat ever waits on a slow client. Other WebSockets keep a writer
+    # task woken through ``handle.wake``.
+
+    def _wake(self, handle: SessionHandle) -> None:
+        ws = handle.ws
+        if ws is None or not hasattr(ws, "try_send"):
+            handle.wake.set()  # a pending poll, or a writer task
+            return
+        with handle.lock:
+            if handle.writing or handle.broken:
+                return  # the write under way takes what was just queued
+            handle.writing = True
+        call_soon = self._mode.call_soon
+        if call_soon is None:
+            self._write_eagerly(handle, ws)
+        else:
+            # After the other handlers woken by the same input: one write for all.
+            call_soon(self._write_eagerly, (handle, ws))
+
+    def _start_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        if not hasattr(ws, "try_send"):
+            return (yield from super()._start_writer_flow(handle, ws))
+        self._wake(handle)  # for what was queued before the socket took over
+        return None
+
+    def _write_eagerly(self, handle: SessionHandle, ws: Any) -> None:
+        """Run the writer flow here up to its first wait, then hand it to a task."""
+        flow = self._websocket_writer_flow(handle, ws, until_empty=True)
+        result: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = flow.throw(error) if error is not None else flow.send(result)
+            except StopIteration:
+                return
+            except Exception:
+                handle.writing = False
+                self.logger.exception("WebSocket writer failed")
+                return
+            result = error = None
+            if type(op) is WsSend:
+                try:
+                    finish = op.ws.try_send(op.data)
+                except Exception as exc:
+                    error = exc
+                    continue
+                if finish is None:
+                    continue
+            else:
+                finish = partial(self._perform_table[type(op)], op)
+            handle.writer = self._mode.spawn(self._finish_write, handle, flow, finish)
+            return
+
+    def _finish_write(self, handle: SessionHandle, flow: Flow, finish: Callable[[], Any]) -> None:
+        """The rest of an eager write, in its own task: ``finish()``, then the flow."""
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = finish()
+        except Exception as exc:
+            error = exc
+        table = self._perform_table
+        try:
+            run_flow(flow, lambda op: table[type(op)](op), result, error)
+        except Exception:
+            handle.writing = False
+            self.logger.exception("WebSocket writer failed")
 
     def _perform_accept(self, op: AcceptWebSocket) -> Any:
         wrap = self._mode.wrap_websocket

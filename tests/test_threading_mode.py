@@ -288,6 +288,99 @@ def test_websocket_over_a_socketpair() -> None:
         assert ws.closed
 
 
+def _read_messages(sock: socket.socket, count: int) -> list[str | bytes]:
+    """Read ``count`` server frames (a client's view) from ``sock``."""
+    frames = FrameProtocol(client=True, extensions=[])  # the client side: unmasked frames in
+    messages: list[str | bytes] = []
+    parts: list[Any] = []
+    while len(messages) < count:
+        data = sock.recv(1 << 16)
+        assert data, "connection closed early"
+        frames.receive_bytes(data)
+        for frame in frames.received_frames():
+            parts.append(frame.payload)
+            if frame.message_finished:
+                kind = str if isinstance(frame.payload, str) else bytes
+                messages.append(kind().join(parts))  # type: ignore[attr-defined]
+                parts = []
+    return messages
+
+
+def test_try_send_never_waits_and_keeps_order() -> None:
+    """try_send writes what the socket takes now; what it cannot is finished, in
+    order and whole, by the callable it returns, before any later frame."""
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        client_side.settimeout(TIMEOUT)
+        environ = _environ(headers=_upgrade_headers())
+        environ["werkzeug.socket"] = server_side
+        ws = accept_websocket(environ, max_message_size=100)
+        assert ws is not None
+        assert client_side.recv(4096).startswith(b"HTTP/1.1 101 ")
+        assert ws.try_send("small") is None  # the buffer took it: nothing left to do
+        assert ws.try_send(["a", b"b"]) is None  # a batch, in one write
+        assert _read_messages(client_side, 3) == ["small", "a", b"b"]
+        # The peer stops reading: a large message cannot go out now.
+        big = b"x" * (8 << 20)
+        start = time.monotonic()
+        finish = ws.try_send(big)
+        assert finish is not None
+        assert time.monotonic() - start < 1.0  # it returned instead of waiting
+        # The reader drains while another thread finishes the write; the next
+        # message follows the big one whole.
+        reader = threading.Thread(
+            target=lambda: received.extend(_read_messages(client_side, 2)), daemon=True
+        )
+        received: list[str | bytes] = []
+        reader.start()
+        finish()
+        ws.send("after")
+        reader.join(TIMEOUT)
+        assert received == [big, "after"]
+
+
+def test_try_send_hands_over_while_a_send_waits() -> None:
+    """While another thread's send holds the socket (a slow peer), try_send does not
+    wait for it: it returns a callable that sends the message in full."""
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        client_side.settimeout(TIMEOUT)
+        environ = _environ(headers=_upgrade_headers())
+        environ["werkzeug.socket"] = server_side
+        ws = accept_websocket(environ, max_message_size=100)
+        assert ws is not None
+        assert client_side.recv(4096).startswith(b"HTTP/1.1 101 ")
+        big = b"y" * (8 << 20)
+        sender = threading.Thread(target=ws.send, args=(big,), daemon=True)
+        sender.start()
+        deadline = time.monotonic() + TIMEOUT
+        while not ws._lock.locked() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        finish = ws.try_send("next")
+        assert finish is not None
+        received: list[str | bytes] = []
+        reader = threading.Thread(
+            target=lambda: received.extend(_read_messages(client_side, 2)), daemon=True
+        )
+        reader.start()
+        sender.join(TIMEOUT)
+        finish()
+        reader.join(TIMEOUT)
+        assert received == [big, "next"]
+
+
+def test_try_send_on_a_closed_websocket_raises() -> None:
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        environ = _environ(headers=_upgrade_headers())
+        environ["werkzeug.socket"] = server_side
+        ws = accept_websocket(environ, max_message_size=100)
+        assert ws is not None
+        ws._finish()
+        with pytest.raises(WebSocketClosed):
+            ws.try_send("late")
+
+
 # -- end to end under real servers ------------------------------------------------------
 
 

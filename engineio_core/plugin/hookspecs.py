@@ -18,7 +18,7 @@ Two kinds of hook:
 
 ``REQUIRED_HOOKS`` lists the primitive hooks every mode must implement;
 ``OPTIONAL_HOOKS`` those it may leave out (the server then does without:
-no WebSocket, no ``attach``).
+no WebSocket, no ``attach``, callbacks run at once instead of soon).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ REQUIRED_HOOKS = (
     "eio_translate_request",
     "eio_make_response",
 )
-OPTIONAL_HOOKS = ("eio_wrap_websocket", "eio_can_upgrade", "eio_attach")
+OPTIONAL_HOOKS = ("eio_wrap_websocket", "eio_can_upgrade", "eio_attach", "eio_call_soon")
 #: Hooks that must be coroutine functions in an asyncio-family mode.
 ASYNC_HOOKS = ("eio_sleep",)
 
@@ -96,6 +96,26 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     :return: a handle on the running task: an object with ``join(timeout)``
         in sync modes (like ``threading.Thread``), an ``asyncio.Task`` in
         asyncio modes.
+    """
+
+
+@hookspec(firstresult=True)
+def eio_call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """Run ``callback(*args)`` soon, after the tasks that are ready to run now.
+
+    Optional, and only for sync-family modes with a scheduler of their own
+    (greenlets): gevent's ``loop.run_callback``, eventlet's
+    ``hub.schedule_call_global(0, ...)``. The callback never blocks, so it
+    may run in the scheduler's own loop; it handles its errors itself. A
+    mode without this hook (threads) has the callback run at once, in the
+    caller.
+
+    The server uses it to start a WebSocket write: the message handlers
+    woken by the same incoming data queue their replies first, and the
+    replies go out together in one write.
+
+    :param callback: a function that must not block or raise.
+    :param args: its positional arguments.
     """
 
 

@@ -150,8 +150,8 @@ class SelectedMode:
 
     The primitives are the selected plugin's own hook functions, taken out of
     pluggy once, so each call is a plain function call and only the selected
-    plugin is ever called. ``wrap_websocket`` and ``attach`` are None when the
-    plugin does not implement them. ``report`` lists every installed mode and
+    plugin is ever called. ``wrap_websocket``, ``attach`` and ``call_soon`` are
+    None when the plugin does not implement them. ``report`` lists every installed mode and
     why it was or was not chosen; ``source`` says how the mode was picked
     (``"argument"``, ``"environment"`` or ``"rank"``) and ``notes`` records
     anything the selection ignored (e.g. :data:`ASYNC_MODE_ENV` naming a mode
@@ -162,6 +162,7 @@ class SelectedMode:
         "_pm",
         "_spawn",
         "attach",
+        "call_soon",
         "can_upgrade",
         "create_event",
         "create_queue",
@@ -193,6 +194,7 @@ class SelectedMode:
     wrap_websocket: Callable[[Request, int], Any] | None
     can_upgrade: Callable[[Request], bool]
     attach: Callable[[Any, Any, str], Any] | None
+    call_soon: Callable[[Callable[..., None], tuple[Any, ...]], None] | None
 
     def __init__(
         self,
@@ -222,6 +224,7 @@ class SelectedMode:
         self.make_response = impls["eio_make_response"]
         self.wrap_websocket = impls.get("eio_wrap_websocket")
         self.attach = impls.get("eio_attach")
+        self.call_soon = impls.get("eio_call_soon")
         can_upgrade = impls.get("eio_can_upgrade")
         if can_upgrade is None:
             can_upgrade = _no if self.wrap_websocket is None else _yes

@@ -83,6 +83,12 @@ class WebSocket(Protocol):
     ``send`` raises :class:`WebSocketClosed` if the peer is gone. ``close``
     is idempotent. After the session ends, the server returns ``response()``
     to the framework as the result of the request.
+
+    Optional, for speed: ``send_many(messages)`` sends a list in order, in
+    one write; ``try_send(data)`` (a message or a list) never waits and
+    returns None when all went out, else a blocking callable that finishes
+    the job. With ``try_send`` the server runs no writer task per session
+    (see ``docs/writing-a-plugin.md``).
     """
 
     def receive(self, timeout: float | None = None) -> str | bytes | None: ...

@@ -36,8 +36,11 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import ssl
+import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
 from wsproto import ConnectionType, WSConnection
@@ -73,6 +76,8 @@ DEFAULT_MAX_MESSAGE_SIZE = 1_000_000
 #: the connection anyway.
 DEFAULT_CLOSE_TIMEOUT = 5.0
 _RECV_SIZE = 64 * 1024
+# SO_LINGER on, 0 seconds: closing the socket resets the connection at once.
+_LINGER_ABORT = struct.pack("ii", 1, 0)
 _TOO_BIG = 1009
 
 ServerKind = Literal["werkzeug", "gunicorn"]
@@ -266,6 +271,9 @@ class WsprotoWebSocket:
         self._parts: list[Any] = []  # the frames of a fragmented message so far
         self._size = 0
         self._poller: Any = None  # made by the first _wait_readable
+        # The tail of a frame that try_send could not write without waiting.
+        self._unsent: memoryview | None = None
+        self._send_nowait = self._nowait_sender()
 
     def _new_lock(self) -> Any:
         """A lock shaped like ``threading.Lock`` (``acquire(timeout=-1)`` waits forever)."""
@@ -274,6 +282,24 @@ class WsprotoWebSocket:
     def _new_event(self) -> Event:
         """An event shaped like ``threading.Event``."""
         return threading.Event()
+
+    def _nowait_sender(self) -> Callable[[bytes], int] | None:
+        """A send on :attr:`sock` that never waits -> bytes written; None if there is none.
+
+        It raises ``BlockingIOError`` (or returns less than asked) when the
+        socket's buffer is full. Here: ``MSG_DONTWAIT`` on a plain blocking
+        socket. A socket with a timeout would poll before sending, and TLS
+        takes no flags, so those get no such send and :meth:`try_send` hands
+        every write to a caller that may wait.
+        """
+        sock = self.sock
+        flags = getattr(socket, "MSG_DONTWAIT", 0)
+        if not flags or isinstance(sock, ssl.SSLSocket) or type(sock) is not socket.socket:
+            return None
+        if sock.gettimeout():
+            return None
+        send = sock.send
+        return lambda data: send(data, flags)
 
     @property
     def closed(self) -> bool:
@@ -415,18 +441,77 @@ class WsprotoWebSocket:
 
     def send(self, data: str | bytes) -> None:
         """Send one text (``str``) or binary (``bytes``) message; thread-safe."""
-        event = TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data)
+        self.send_many([data])
+
+    def send_many(self, messages: list[str | bytes]) -> None:
+        """Send several messages in order, in one write to the socket; thread-safe."""
         with self._lock:
-            if self._done.is_set() or self._connection.state is not ConnectionState.OPEN:
-                raise WebSocketClosed("the WebSocket is closed")
-            payload = self._connection.send(event)
+            payload = self._frames_locked(messages)
             if not self._send_locked(payload):
+                raise WebSocketClosed("the WebSocket connection was lost")
+
+    def _frames_locked(self, messages: list[str | bytes]) -> bytes:
+        """The frames of ``messages``, for one write. Hold ``_lock``."""
+        if self._done.is_set() or self._connection.state is not ConnectionState.OPEN:
+            raise WebSocketClosed("the WebSocket is closed")
+        send = self._connection.send
+        frames = [
+            send(TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data))
+            for data in messages
+        ]
+        return frames[0] if len(frames) == 1 else b"".join(frames)
+
+    def try_send(self, data: str | bytes | list[str | bytes]) -> Callable[[], None] | None:
+        """Send a message (or a list, in order) without waiting -> None when done,
+        else what finishes the job.
+
+        The returned callable blocks until the messages are out (or raises
+        ``WebSocketClosed``); call it where waiting is allowed, before
+        anything else is sent on this WebSocket. Nothing waits here: not for
+        the socket (frames the socket buffer cannot take whole are kept and
+        the callable writes the rest) and not for the lock (held by a send
+        that waits on the peer: the callable sends everything).
+        """
+        messages = data if isinstance(data, list) else [data]
+        nowait = self._send_nowait
+        if nowait is None or not self._lock.acquire(blocking=False):
+            return lambda: self.send_many(messages)
+        try:
+            payload = self._frames_locked(messages)
+            if self._unsent is not None:
+                self._unsent = memoryview(bytes(self._unsent) + payload)
+                return self._flush
+            try:
+                sent = nowait(payload)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._finish()
+                raise WebSocketClosed("the WebSocket connection was lost") from None
+            if sent >= len(payload):
+                return None
+            self._unsent = memoryview(payload)[sent:]
+            return self._flush
+        finally:
+            self._lock.release()
+
+    def _flush(self) -> None:
+        """Write what :meth:`try_send` left unsent, waiting for the socket."""
+        with self._lock:
+            if not self._send_locked(b""):
                 raise WebSocketClosed("the WebSocket connection was lost")
 
     def _send_locked(self, payload: bytes) -> bool:
         """Write ``payload``; on failure the connection is over. Hold ``_lock``."""
         if self._done.is_set():
             return False
+        unsent = self._unsent
+        if unsent is not None:
+            # A frame try_send began goes out whole before anything else.
+            self._unsent = None
+            payload = bytes(unsent) + payload
+        if not payload:
+            return True
         try:
             self.sock.sendall(payload)
         except OSError:
@@ -442,7 +527,46 @@ class WsprotoWebSocket:
         if self.close_code is None:
             self.close_code = code
         if self._connection.state is ConnectionState.OPEN:
-            self._send_locked(self._connection.send(CloseConnection(code=code, reason=reason)))
+            frame = self._connection.send(CloseConnection(code=code, reason=reason))
+            self._send_bounded_locked(frame, self._close_deadline)
+
+    def _send_bounded_locked(self, payload: bytes, deadline: float) -> bool:
+        """:meth:`_send_locked`, but drop the connection if the peer has not taken
+        ``payload`` by ``deadline``: a peer that stopped reading must not hold up
+        a close forever (with the lock held). Hold ``_lock``."""
+        nowait = self._send_nowait
+        if nowait is None:
+            return self._send_locked(payload)
+        if self._done.is_set():
+            return False
+        unsent = self._unsent
+        if unsent is not None:
+            self._unsent = None
+            payload = bytes(unsent) + payload
+        view = memoryview(payload)
+        while view:
+            try:
+                sent = nowait(view)  # type: ignore[arg-type]
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._finish()
+                return False
+            view = view[sent:]
+            if view and not self._wait_writable(deadline):
+                self._finish(abort=True)
+                return False
+        return True
+
+    def _wait_writable(self, deadline: float) -> bool:
+        """Wait until the socket takes more data or ``deadline`` passes; False on timeout."""
+        timeout_ms = int(max(0.0, deadline - time.monotonic()) * 1000 + 0.999)
+        try:
+            poller = select.poll()
+            poller.register(self.sock, select.POLLOUT)
+            return bool(poller.poll(timeout_ms))
+        except (OSError, ValueError):
+            return True  # the socket is gone: the send that follows says so
 
     def close(self, code: int = 1000) -> None:
         """Close with ``code``, waiting up to ``close_timeout`` for the peer's reply.
@@ -453,7 +577,7 @@ class WsprotoWebSocket:
             return
         if not self._lock.acquire(timeout=self.close_timeout):
             # A send is stuck on a peer that stopped reading: drop the connection.
-            self._finish()
+            self._finish(abort=True)
             return
         try:
             first = not self._close_sent
@@ -462,7 +586,7 @@ class WsprotoWebSocket:
             self._lock.release()
         if not first:
             self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
-            self._finish()
+            self._finish(abort=True)  # a no-op if the peer answered in time
             return
         # Read the peer's close frame here unless a receiving thread will.
         remaining = max(0.0, self._close_deadline - time.monotonic())
@@ -475,15 +599,24 @@ class WsprotoWebSocket:
                     break
         else:
             self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
-        self._finish()
+        self._finish(abort=True)  # a no-op if the peer answered in time
 
-    def _finish(self) -> None:
-        """End the connection: shut the socket down (the WSGI server closes it)."""
+    def _finish(self, abort: bool = False) -> None:
+        """End the connection: shut the socket down (the WSGI server closes it).
+
+        ``abort`` when the peer stopped reading or answering: the socket then
+        resets when it is closed, dropping what the kernel still buffers for
+        it (megabytes, for a stalled reader), instead of queueing the end of
+        the connection behind data the peer may never read.
+        """
         if self._done.is_set():
             return
         self._done.set()
         if self.close_code is None:
             self.close_code = 1006
+        if abort:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ABORT)
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
 

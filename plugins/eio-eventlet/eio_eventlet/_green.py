@@ -6,13 +6,21 @@ monkey-patching: every wait goes through eventlet's hub explicitly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import eventlet
+import eventlet.hubs
 from eventlet.green import threading as green_threading
+from eventlet.support.greenlets import GreenletExit
 
-__all__ = ["GreenTask", "new_event", "new_lock"]
+__all__ = ["GreenTask", "call_soon", "new_event", "new_lock"]
+
+
+def call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """Run ``callback(*args)`` in the hub once the green threads ready now have run."""
+    eventlet.hubs.get_hub().schedule_call_global(0, callback, *args)
 
 
 def new_event() -> Any:
@@ -29,28 +37,25 @@ class GreenTask:
     """A green thread running ``target``, with ``threading.Thread``'s ``join(timeout)``.
 
     eventlet's ``GreenThread`` only has ``wait()``, which re-raises the
-    target's exception and cannot time out.
+    target's exception and cannot time out: ``join`` bounds it with an
+    ``eventlet.Timeout`` and does not raise. No event of our own per task:
+    a message handler is a task, so spawning has to stay cheap.
     """
 
-    __slots__ = ("_done", "thread")
+    __slots__ = ("thread",)
 
     def __init__(
         self, target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
-        self._done = new_event()
-        self.thread = eventlet.spawn(self._run, target, args, kwargs)
-
-    def _run(
-        self, target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        try:
-            return target(*args, **kwargs)
-        finally:
-            self._done.set()
+        self.thread = eventlet.spawn(target, *args, **kwargs)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait until the target returned or raised, at most ``timeout`` seconds."""
-        self._done.wait(timeout)
+        if self.thread.dead:
+            return
+        # wait() re-raises the target's failure, which eventlet has reported already.
+        with eventlet.Timeout(timeout, False), contextlib.suppress(Exception, GreenletExit):
+            self.thread.wait()
 
     def is_alive(self) -> bool:
-        return not self._done.is_set()
+        return not self.thread.dead

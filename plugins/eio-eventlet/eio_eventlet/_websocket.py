@@ -17,7 +17,9 @@ the connection without writing when the application raises ``StopIteration``.
 
 from __future__ import annotations
 
+import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import eventlet.wsgi
@@ -36,8 +38,8 @@ from engineio_core.plugin.wsproto_socket import (
 __all__ = ["EventletWebSocket", "accept_websocket", "find_socket"]
 
 
-class _ReadTimeout(Exception):
-    """Thrown into a green thread whose wait for data timed out."""
+class _WaitTimeout(Exception):
+    """Thrown into a green thread whose wait on the socket timed out."""
 
 
 def find_socket(environ: dict[str, Any]) -> tuple[Any, Any, str] | None:
@@ -98,16 +100,35 @@ class EventletWebSocket(WsprotoWebSocket):
     def _new_event(self) -> Any:
         return new_event()
 
+    def _nowait_sender(self) -> Callable[[bytes], int] | None:
+        # A green socket's ``fd`` is the real, non-blocking socket: sending on
+        # it never parks the green thread. TLS has to go through the green socket.
+        raw = getattr(self.sock, "fd", None)
+        if raw is None or isinstance(raw, ssl.SSLSocket) or isinstance(self.sock, ssl.SSLSocket):
+            return None
+        send: Callable[[bytes], int] = raw.send
+        return send
+
     def _wait_readable(self, deadline: float | None) -> bool:
         if self._done.is_set():
             return True
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            trampoline(self.sock, read=True, timeout=timeout, timeout_exc=_ReadTimeout)
-        except _ReadTimeout:
+            trampoline(self.sock, read=True, timeout=timeout, timeout_exc=_WaitTimeout)
+        except _WaitTimeout:
             return False
         except (OSError, ValueError):
             return True  # the socket is gone: the recv() that follows says so
+        return True
+
+    def _wait_writable(self, deadline: float) -> bool:
+        timeout = max(0.0, deadline - time.monotonic())
+        try:
+            trampoline(self.sock, write=True, timeout=timeout, timeout_exc=_WaitTimeout)
+        except _WaitTimeout:
+            return False
+        except (OSError, ValueError):
+            return True  # the socket is gone: the send that follows says so
         return True
 
     def response(self) -> Any:

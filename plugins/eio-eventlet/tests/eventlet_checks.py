@@ -53,6 +53,14 @@ def check_primitives() -> None:
     slow.join(0.05)
     assert 0.04 < time.monotonic() - start < 0.4 and slow.is_alive()
 
+    # call_soon runs after the green threads that were ready, in the hub.
+    order: list[str] = []
+    eio_eventlet.eio_spawn(order.append, ("spawned",), {})
+    eio_eventlet.eio_call_soon(order.append, ("soon",))
+    order.append("caller")
+    eio_eventlet.eio_sleep(0)
+    assert order == ["caller", "spawned", "soon"], order
+
     q = eio_eventlet.eio_create_queue()
     producer = eio_eventlet.eio_spawn(lambda: [q.put(i) for i in range(3)], (), {})
     assert [q.get(timeout=1) for _ in range(3)] == [0, 1, 2]

@@ -14,12 +14,17 @@ import gevent.event
 import gevent.queue
 import gevent.thread
 
-__all__ = ["new_event", "new_lock", "new_queue", "sleep", "spawn"]
+__all__ = ["call_soon", "new_event", "new_lock", "new_queue", "sleep", "spawn"]
 
 
 def spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Start a greenlet; it has ``join(timeout)`` like ``threading.Thread``."""
     return gevent.spawn(target, *args, **kwargs)
+
+
+def call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """Run ``callback(*args)`` in the hub once the greenlets ready now have run."""
+    gevent.get_hub().loop.run_callback(callback, *args)
 
 
 def sleep(seconds: float) -> None:

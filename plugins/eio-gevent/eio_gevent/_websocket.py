@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
 
 import gevent.socket
+import gevent.ssl
 from wsproto import WSConnection
 from wsproto.events import AcceptConnection
 
@@ -51,6 +53,7 @@ __all__ = [
     "can_upgrade",
     "open_websocket",
     "refuse_upgraded",
+    "send_without_delay",
 ]
 
 #: A refused upgrade that the server already answered with 101 is closed with
@@ -58,8 +61,8 @@ __all__ = [
 REFUSED_CLOSE_BASE = 4000
 
 
-class _ReadTimeout(Exception):
-    """Raised in a greenlet whose wait for data timed out."""
+class _WaitTimeout(Exception):
+    """Raised in a greenlet whose wait on the socket timed out."""
 
 
 class GeventWebSocket(WsprotoWebSocket):
@@ -94,16 +97,37 @@ class GeventWebSocket(WsprotoWebSocket):
     def _new_event(self) -> Any:
         return new_event()
 
+    def _nowait_sender(self) -> Callable[[bytes], int] | None:
+        # timeout=0.0 makes a gevent socket's send raise instead of parking the
+        # greenlet when the buffer is full. TLS has to go through its SSLSocket.
+        sock = self.sock
+        if isinstance(sock, (ssl.SSLSocket, gevent.ssl.SSLSocket)) or not isinstance(
+            sock, gevent.socket.socket
+        ):
+            return None
+        send: Callable[..., int] = sock.send
+        return lambda data: send(data, 0, 0.0)
+
     def _wait_readable(self, deadline: float | None) -> bool:
         if self._done.is_set():
             return True
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            gevent.socket.wait_read(self.sock.fileno(), timeout=timeout, timeout_exc=_ReadTimeout)
-        except _ReadTimeout:
+            gevent.socket.wait_read(self.sock.fileno(), timeout=timeout, timeout_exc=_WaitTimeout)
+        except _WaitTimeout:
             return False
         except (OSError, ValueError):
             return True  # the socket is gone: the recv() that follows says so
+        return True
+
+    def _wait_writable(self, deadline: float) -> bool:
+        timeout = max(0.0, deadline - time.monotonic())
+        try:
+            gevent.socket.wait_write(self.sock.fileno(), timeout=timeout, timeout_exc=_WaitTimeout)
+        except _WaitTimeout:
+            return False
+        except (OSError, ValueError):
+            return True  # the socket is gone: the send that follows says so
         return True
 
     def response(self) -> Any:
@@ -160,6 +184,21 @@ def _pywsgi_socket(environ: dict[str, Any]) -> tuple[Any, Any] | None:
     if isinstance(sock, gevent.socket.socket):
         return sock, rfile
     return None
+
+
+def send_without_delay(environ: dict[str, Any]) -> None:
+    """Turn Nagle's algorithm off on pywsgi's connection, before it sends a response.
+
+    pywsgi writes the headers and the body of a response in two sends. With
+    Nagle's algorithm on (pywsgi leaves it on; gunicorn turns it off), the
+    body waits until the client acknowledges the headers, and clients delay
+    that acknowledgement by up to 40 ms: every poll, POST and handshake
+    would take 40 ms longer.
+    """
+    found = _pywsgi_socket(environ)
+    if found is not None:
+        with contextlib.suppress(OSError):
+            found[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def can_upgrade(environ: dict[str, Any]) -> bool:

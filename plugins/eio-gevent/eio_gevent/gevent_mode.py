@@ -20,6 +20,7 @@ from engineio_core.plugin import ModeInfo, Request, Response, hookimpl, wsgi_mod
 from engineio_core.plugin.wsgi_mode import eio_translate_request
 
 __all__ = [
+    "eio_call_soon",
     "eio_can_upgrade",
     "eio_create_event",
     "eio_create_queue",
@@ -59,6 +60,13 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
 
 
 @hookimpl
+def eio_call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    from eio_gevent._green import call_soon
+
+    call_soon(callback, args)
+
+
+@hookimpl
 def eio_sleep(seconds: float) -> None:
     from eio_gevent._green import sleep
 
@@ -87,6 +95,10 @@ def eio_make_response(response: Response, request: Request) -> Any:
         from eio_gevent._websocket import refuse_upgraded
 
         return refuse_upgraded(environ, response)
+    if isinstance(environ, dict) and "gunicorn.socket" not in environ:
+        from eio_gevent._websocket import send_without_delay
+
+        send_without_delay(environ)
     return wsgi_mode.eio_make_response(response, request)
 
 

@@ -21,6 +21,7 @@ from engineio_core.plugin import ModeInfo, Request, hookimpl
 from engineio_core.plugin.wsgi_mode import eio_make_response, eio_translate_request
 
 __all__ = [
+    "eio_call_soon",
     "eio_can_upgrade",
     "eio_create_event",
     "eio_create_queue",
@@ -68,6 +69,13 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     from eio_gevent._green import spawn
 
     return spawn(target, args, kwargs)
+
+
+@hookimpl
+def eio_call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    from eio_gevent._green import call_soon
+
+    call_soon(callback, args)
 
 
 @hookimpl

@@ -51,6 +51,14 @@ def check_primitives() -> None:
     slow.join(0.05)
     assert 0.04 < time.monotonic() - start < 0.4 and not slow.dead
 
+    # call_soon runs after the greenlets that were ready, in the hub.
+    order: list[str] = []
+    gevent_mode.eio_spawn(order.append, ("spawned",), {})
+    gevent_mode.eio_call_soon(order.append, ("soon",))
+    order.append("caller")
+    gevent_mode.eio_sleep(0)
+    assert order == ["caller", "spawned", "soon"], order
+
     q = gevent_mode.eio_create_queue()
     producer = gevent_mode.eio_spawn(lambda: [q.put(i) for i in range(3)], (), {})
     assert [q.get(timeout=1) for _ in range(3)] == [0, 1, 2]
@@ -265,6 +273,38 @@ def check_uwsgi_can_upgrade() -> None:
         assert _uwsgi.can_upgrade() is expected, options
 
 
+def check_pywsgi_no_delay() -> None:
+    """pywsgi sends headers and body apart: Nagle's algorithm must be off for the
+    body to leave without waiting for the client's (delayed) acknowledgement."""
+    from gevent.pywsgi import WSGIServer
+
+    import engineio_core
+
+    accepted: list[Any] = []
+
+    class Recording(WSGIServer):  # type: ignore[misc]
+        def handle(self, sock: Any, address: Any) -> None:
+            accepted.append(sock)
+            super().handle(sock, address)
+
+    eio = engineio_core.Server(async_mode="gevent", handle_sigterm=False)
+    server = Recording(("127.0.0.1", 0), engineio_core.WSGIApp(eio), log=None)
+    server.start()
+    try:
+        client = gevent.socket.create_connection(("127.0.0.1", server.server_port))
+        client.sendall(b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+        with gevent.Timeout(5):
+            reply = b""
+            while b'"sid"' not in reply:
+                reply += client.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200"), reply
+        nodelay = accepted[0].getsockopt(gevent.socket.IPPROTO_TCP, gevent.socket.TCP_NODELAY)
+        assert nodelay, "TCP_NODELAY is off on pywsgi's connection"
+        client.close()
+    finally:
+        server.stop(timeout=1)
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "primitives": check_primitives,
     "websocket": check_websocket,
@@ -273,6 +313,7 @@ CHECKS: dict[str, Callable[[], None]] = {
     "gevent-websocket": check_gevent_websocket_handler,
     "refusal": check_refusal_after_101,
     "uwsgi-can-upgrade": check_uwsgi_can_upgrade,
+    "pywsgi-no-delay": check_pywsgi_no_delay,
 }
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ def test_ranking_under_a_gevent_server() -> None:
         "gevent-websocket",
         "refusal",
         "uwsgi-can-upgrade",
+        "pywsgi-no-delay",
     ],
 )
 def test_under_real_gevent(check: str) -> None:
