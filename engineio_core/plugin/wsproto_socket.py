@@ -44,18 +44,23 @@ from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.connection import ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Ping,
-    TextMessage,
-)
+from wsproto.events import AcceptConnection
 from wsproto.events import Request as HandshakeRequest
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError
 
 from engineio_core.plugin.types import Event, MessageTooLarge, WebSocketClosed
+from engineio_core.plugin.wsframes import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameError,
+    FrameReader,
+    encode_close,
+    encode_frame,
+    encode_message,
+)
 
 __all__ = [
     "DEFAULT_CLOSE_TIMEOUT",
@@ -79,6 +84,8 @@ _RECV_SIZE = 64 * 1024
 # SO_LINGER on, 0 seconds: closing the socket resets the connection at once.
 _LINGER_ABORT = struct.pack("ii", 1, 0)
 _TOO_BIG = 1009
+# After a protocol error, how long (seconds) to drain the peer before closing.
+_FAIL_LINGER = 1.0
 
 ServerKind = Literal["werkzeug", "gunicorn"]
 
@@ -217,7 +224,7 @@ def accept_websocket(
         websocket._finish()
         return websocket
     if buffered:
-        connection.receive_data(buffered)
+        websocket.feed(buffered)
     return websocket
 
 
@@ -232,10 +239,15 @@ class WsprotoWebSocket:
     connection (ours or the peer's; 1006 when the connection dropped without
     one).
 
-    Invariants: ``_lock`` guards the wsproto connection and every write to the
-    socket, and is never held while waiting to read; ``_recv_lock`` admits one
-    reader at a time; once ``_done`` is set the socket is shut down and every
-    call returns at once.
+    wsproto checks the handshake (``connection`` is the wsproto connection
+    that did it); the frames that follow are read and written by
+    :mod:`engineio_core.plugin.wsframes`, several times cheaper per message.
+    Bytes a server read past the upgrade request go to :meth:`feed`.
+
+    Invariants: ``_lock`` guards every write to the socket and is never held
+    while waiting to read; ``_recv_lock`` admits one reader at a time, which
+    alone uses the frame reader; once ``_done`` is set the socket is shut
+    down and every call returns at once.
 
     ``server`` names the WSGI server for :meth:`response`. A greenlet mode
     subclasses this class and overrides :meth:`_new_lock`, :meth:`_new_event`,
@@ -262,14 +274,13 @@ class WsprotoWebSocket:
         self.closed_for_size = False
         self._size_reported = False
         self.close_code: int | None = None
-        self._connection = connection
+        self._reader = FrameReader(max_message_size)
         self._lock = self._new_lock()
         self._recv_lock = self._new_lock()
         self._done = self._new_event()
         self._close_sent = False
+        self._failed = False  # the peer broke the protocol: no more messages
         self._close_deadline = 0.0
-        self._parts: list[Any] = []  # the frames of a fragmented message so far
-        self._size = 0
         self._poller: Any = None  # made by the first _wait_readable
         # The tail of a frame that try_send could not write without waiting.
         self._unsent: memoryview | None = None
@@ -301,6 +312,10 @@ class WsprotoWebSocket:
         send = sock.send
         return lambda data: send(data, flags)
 
+    def feed(self, data: bytes) -> None:
+        """Bytes that arrived before this object took the socket over (read-ahead)."""
+        self._reader.feed(data)
+
     @property
     def closed(self) -> bool:
         """True once the connection is over (the socket is shut down)."""
@@ -322,13 +337,14 @@ class WsprotoWebSocket:
                 message = self._process_events()
                 if message is not None:
                     return message
-                if self._done.is_set():
+                if self._done.is_set() or self._failed:
+                    # After a protocol error the session ends now; close() drains.
                     self._raise_if_too_large()
                     return None
                 if self._close_sent:
                     # Closing: the peer has close_timeout to answer.
                     close_deadline = self._close_deadline
-                    if deadline is None or close_deadline < deadline:
+                    if deadline is None or close_deadline <= deadline:
                         deadline, closing = close_deadline, True
                     else:
                         closing = False
@@ -353,17 +369,17 @@ class WsprotoWebSocket:
             )
 
     def _read(self, deadline: float | None) -> None:
-        """Feed wsproto what the socket has, waiting until ``deadline`` at most."""
+        """Feed the frame reader what the socket has, waiting until ``deadline`` at most."""
         if not self._wait_readable(deadline):
             raise TimeoutError("no WebSocket message within the timeout")
         try:
-            data: bytes | None = self.sock.recv(_RECV_SIZE)
+            data = self.sock.recv(_RECV_SIZE)
         except OSError:
-            data = None
-        with self._lock:
-            if self._connection.state is ConnectionState.CLOSED:
-                return
-            self._connection.receive_data(data or None)
+            data = b""
+        if not data:
+            self._finish()  # the peer dropped the connection (1006 unless it closed first)
+            return
+        self._reader.feed(data)
 
     def _wait_readable(self, deadline: float | None) -> bool:
         """Wait until the socket is readable or ``deadline`` passes; False on timeout."""
@@ -386,55 +402,57 @@ class WsprotoWebSocket:
             return True  # the socket is gone: the recv() that follows says so
 
     def _process_events(self) -> str | bytes | None:
-        """Handle what wsproto parsed; return a complete message if one arrived."""
-        with self._lock:
-            for event in self._connection.events():
-                if isinstance(event, (TextMessage, BytesMessage)):
-                    if self._close_sent:
-                        continue  # closing: discard until the peer's close frame
-                    message = self._add_part(event)
-                    if message is not None:
-                        return message
-                elif isinstance(event, Ping):
-                    if self._connection.state is ConnectionState.OPEN:  # no pong once closing
-                        self._send_locked(self._connection.send(event.response()))
-                elif isinstance(event, CloseConnection):
-                    self._on_close(event)
-                    return None
-        return None
+        """Handle the frames read so far; return a complete message if one arrived."""
+        reader = self._reader
+        while True:
+            try:
+                frame = reader.next()
+            except FrameError as exc:
+                self._on_frame_error(exc)
+                return None
+            if frame is None:
+                return None
+            opcode, payload = frame
+            if opcode in (OP_TEXT, OP_BINARY):
+                if self._close_sent:
+                    continue  # closing: discard until the peer's close frame
+                return payload  # type: ignore[return-value]
+            if opcode == OP_PING:
+                if not self._close_sent:  # no pong once closing
+                    with self._lock:
+                        self._send_locked(encode_frame(OP_PONG, payload))  # type: ignore[arg-type]
+            elif opcode == OP_CLOSE:
+                assert isinstance(payload, tuple)
+                self._on_close(payload[0])
+                return None
 
-    def _add_part(self, event: TextMessage | BytesMessage) -> str | bytes | None:
-        data = event.data
-        if isinstance(data, str):
-            self._size += len(data) if data.isascii() else len(data.encode("utf-8"))
-        else:
-            self._size += len(data)
-        if self._size > self.max_message_size:
+    def _on_frame_error(self, exc: FrameError) -> None:
+        """The peer broke the protocol: fail the connection (RFC 6455, 7.1.7).
+
+        A close frame with the code that says why, then the end of our side of
+        the stream; no close handshake, since what follows the bad frame cannot
+        be parsed. ``receive`` reports the end at once; :meth:`close` then reads
+        and drops what the peer still sends for a moment (until it closes too,
+        or ``_FAIL_LINGER`` passes): closing with data unread would reset the
+        connection, and the peer could lose our close frame.
+        """
+        self._failed = True
+        if exc.code == _TOO_BIG:
             self.closed_for_size = True
-            self._parts.clear()
-            self._send_close_locked(_TOO_BIG, "message too big")
-            return None
-        if not event.message_finished:
-            self._parts.append(data)
-            return None
-        self._size = 0
-        if not self._parts:
-            return data if isinstance(data, str) else bytes(data)
-        self._parts.append(data)
-        parts, self._parts = self._parts, []
-        return "".join(parts) if isinstance(data, str) else b"".join(parts)
+        with self._lock:
+            self._send_close_locked(exc.code, exc.reason)
+        self._close_deadline = min(self._close_deadline, time.monotonic() + _FAIL_LINGER)
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
 
-    def _on_close(self, event: CloseConnection) -> None:
-        state = self._connection.state
+    def _on_close(self, code: int | None) -> None:
+        """The peer's close frame: answer it with the same code, unless we closed first."""
         if self.close_code is None:
-            self.close_code = event.code
-        if state is ConnectionState.REMOTE_CLOSING:
-            self._send_locked(self._connection.send(event.response()))
-        elif state is ConnectionState.OPEN:
-            # wsproto reports a frame it could not parse as a CloseConnection
-            # without changing state: tell the peer why and stop.
-            with contextlib.suppress(LocalProtocolError):
-                self._send_locked(self._connection.send(CloseConnection(code=event.code)))
+            self.close_code = code if code is not None else 1005
+        if not self._close_sent:
+            self._close_sent = True
+            with self._lock:
+                self._send_bounded_locked(encode_close(code), time.monotonic() + self.close_timeout)
         self._finish()
 
     # -- sending and closing -------------------------------------------------------
@@ -452,14 +470,11 @@ class WsprotoWebSocket:
 
     def _frames_locked(self, messages: list[str | bytes]) -> bytes:
         """The frames of ``messages``, for one write. Hold ``_lock``."""
-        if self._done.is_set() or self._connection.state is not ConnectionState.OPEN:
+        if self._close_sent or self._done.is_set():
             raise WebSocketClosed("the WebSocket is closed")
-        send = self._connection.send
-        frames = [
-            send(TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data))
-            for data in messages
-        ]
-        return frames[0] if len(frames) == 1 else b"".join(frames)
+        if len(messages) == 1:
+            return encode_message(messages[0])
+        return b"".join([encode_message(data) for data in messages])
 
     def try_send(self, data: str | bytes | list[str | bytes]) -> Callable[[], None] | None:
         """Send a message (or a list, in order) without waiting -> None when done,
@@ -526,9 +541,8 @@ class WsprotoWebSocket:
         self._close_deadline = time.monotonic() + self.close_timeout
         if self.close_code is None:
             self.close_code = code
-        if self._connection.state is ConnectionState.OPEN:
-            frame = self._connection.send(CloseConnection(code=code, reason=reason))
-            self._send_bounded_locked(frame, self._close_deadline)
+        if not self._done.is_set():
+            self._send_bounded_locked(encode_close(code, reason), self._close_deadline)
 
     def _send_bounded_locked(self, payload: bytes, deadline: float) -> bool:
         """:meth:`_send_locked`, but drop the connection if the peer has not taken
@@ -580,26 +594,32 @@ class WsprotoWebSocket:
             self._finish(abort=True)
             return
         try:
-            first = not self._close_sent
-            self._send_close_locked(code)
+            self._send_close_locked(code)  # unless a close frame went out already
         finally:
             self._lock.release()
-        if not first:
-            self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
-            self._finish(abort=True)  # a no-op if the peer answered in time
-            return
-        # Read the peer's close frame here unless a receiving thread will.
+        # Read until the peer's answer (or its end of the stream) here, unless a
+        # receiving thread does.
         remaining = max(0.0, self._close_deadline - time.monotonic())
         if self._recv_lock.acquire(timeout=remaining):
-            self._recv_lock.release()
-            while not self._done.is_set():
-                with contextlib.suppress(TimeoutError, MessageTooLarge):
-                    self.receive(timeout=max(0.0, self._close_deadline - time.monotonic()))
-                if time.monotonic() >= self._close_deadline:
-                    break
+            try:
+                self._drain()
+            finally:
+                self._recv_lock.release()
         else:
             self._done.wait(max(0.0, self._close_deadline - time.monotonic()))
         self._finish(abort=True)  # a no-op if the peer answered in time
+
+    def _drain(self) -> None:
+        """After our close frame: read (dropping messages) until the connection ends
+        or the close deadline passes. Hold ``_recv_lock``."""
+        while not self._done.is_set():
+            self._process_events()
+            if self._done.is_set():
+                return
+            try:
+                self._read(self._close_deadline)
+            except TimeoutError:
+                return
 
     def _finish(self, abort: bool = False) -> None:
         """End the connection: shut the socket down (the WSGI server closes it).

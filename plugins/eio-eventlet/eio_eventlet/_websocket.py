@@ -87,7 +87,7 @@ def accept_websocket(
         # close this connection instead of waiting for it to end.
         set_idle()
     if buffered:
-        connection.receive_data(buffered)
+        websocket.feed(buffered)
     return websocket
 
 

@@ -164,7 +164,7 @@ def open_websocket(
             websocket.close()
             return websocket
     if buffered:
-        connection.receive_data(buffered)
+        websocket.feed(buffered)
     return websocket
 
 
