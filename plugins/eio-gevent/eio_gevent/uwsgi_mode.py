@@ -5,7 +5,7 @@ gevent_uwsgi``). The mode is available only inside a uWSGI process running
 its gevent loop (``uwsgi --gevent N``), the only place the ``uwsgi`` module
 exists; the check reads ``sys.modules`` and imports neither uwsgi nor gevent.
 
-Primitives are gevent's (:mod:`eio_gevent._green`), requests and responses
+Primitives are the gevent mode's (:mod:`eio_gevent.gevent_mode`), requests and responses
 WSGI (:mod:`engineio_core.plugin.wsgi_mode`); WebSockets are answered with
 uWSGI's handshake and then spoken with wsproto (:mod:`eio_gevent._uwsgi`).
 """
@@ -13,10 +13,18 @@ uWSGI's handshake and then spoken with wsproto (:mod:`eio_gevent._uwsgi`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from eio_gevent._availability import gevent_problem
+
+# The same greenlet primitives as the gevent mode: pluggy finds imported hooks too.
+from eio_gevent.gevent_mode import (
+    eio_call_soon,
+    eio_create_event,
+    eio_create_queue,
+    eio_sleep,
+    eio_spawn,
+)
 from engineio_core.plugin import ModeInfo, Request, hookimpl
 from engineio_core.plugin.wsgi_mode import eio_make_response, eio_translate_request
 
@@ -62,41 +70,6 @@ def eio_unavailable_reason() -> str | None:
     if loop != "gevent":
         return f"uWSGI is running the {loop or 'default'} loop, not gevent's: add --gevent 1000"
     return gevent_problem()
-
-
-@hookimpl
-def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    from eio_gevent._green import spawn
-
-    return spawn(target, args, kwargs)
-
-
-@hookimpl
-def eio_call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-    from eio_gevent._green import call_soon
-
-    call_soon(callback, args)
-
-
-@hookimpl
-def eio_sleep(seconds: float) -> None:
-    from eio_gevent._green import sleep
-
-    sleep(seconds)
-
-
-@hookimpl
-def eio_create_queue() -> Any:
-    from eio_gevent._green import new_queue
-
-    return new_queue()
-
-
-@hookimpl
-def eio_create_event() -> Any:
-    from eio_gevent._green import new_event
-
-    return new_event()
 
 
 @hookimpl
