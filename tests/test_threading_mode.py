@@ -8,6 +8,7 @@ wsproto client over a plain socket. Every wait is bounded by a socket timeout.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import queue
@@ -306,9 +307,9 @@ def _read_messages(sock: socket.socket, count: int) -> list[str | bytes]:
     return messages
 
 
-def test_try_send_never_waits_and_keeps_order() -> None:
-    """try_send writes what the socket takes now; what it cannot is finished, in
-    order and whole, by the callable it returns, before any later frame."""
+@contextlib.contextmanager
+def _accepted_pair() -> Iterator[tuple[Any, socket.socket]]:
+    """A WebSocket accepted on one end of a socketpair; the other end, past the 101."""
     server_side, client_side = socket.socketpair()
     with server_side, client_side:
         client_side.settimeout(TIMEOUT)
@@ -317,6 +318,13 @@ def test_try_send_never_waits_and_keeps_order() -> None:
         ws = accept_websocket(environ, max_message_size=100)
         assert ws is not None
         assert client_side.recv(4096).startswith(b"HTTP/1.1 101 ")
+        yield ws, client_side
+
+
+def test_try_send_never_waits_and_keeps_order() -> None:
+    """try_send writes what the socket takes now; what it cannot is finished, in
+    order and whole, by the callable it returns, before any later frame."""
+    with _accepted_pair() as (ws, client_side):
         assert ws.try_send("small") is None  # the buffer took it: nothing left to do
         assert ws.try_send(["a", b"b"]) is None  # a batch, in one write
         assert _read_messages(client_side, 3) == ["small", "a", b"b"]
@@ -342,14 +350,7 @@ def test_try_send_never_waits_and_keeps_order() -> None:
 def test_try_send_hands_over_while_a_send_waits() -> None:
     """While another thread's send holds the socket (a slow peer), try_send does not
     wait for it: it returns a callable that sends the message in full."""
-    server_side, client_side = socket.socketpair()
-    with server_side, client_side:
-        client_side.settimeout(TIMEOUT)
-        environ = _environ(headers=_upgrade_headers())
-        environ["werkzeug.socket"] = server_side
-        ws = accept_websocket(environ, max_message_size=100)
-        assert ws is not None
-        assert client_side.recv(4096).startswith(b"HTTP/1.1 101 ")
+    with _accepted_pair() as (ws, client_side):
         big = b"y" * (8 << 20)
         sender = threading.Thread(target=ws.send, args=(big,), daemon=True)
         sender.start()
@@ -370,12 +371,7 @@ def test_try_send_hands_over_while_a_send_waits() -> None:
 
 
 def test_try_send_on_a_closed_websocket_raises() -> None:
-    server_side, client_side = socket.socketpair()
-    with server_side, client_side:
-        environ = _environ(headers=_upgrade_headers())
-        environ["werkzeug.socket"] = server_side
-        ws = accept_websocket(environ, max_message_size=100)
-        assert ws is not None
+    with _accepted_pair() as (ws, _):
         ws._finish()
         with pytest.raises(WebSocketClosed):
             ws.try_send("late")
