@@ -31,6 +31,7 @@ from engineio_core.ops import (
     WaitWake,
     WsClose,
     WsReceive,
+    WsReceiveMany,
     WsSend,
 )
 from engineio_core.protocol.errors import DisconnectReason
@@ -87,6 +88,7 @@ class AsyncServer(BaseServer):
             Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
+            WsReceiveMany: self._perform_receive_many,
             WsSend: self._perform_send,
             WsClose: self._perform_close,
         }
@@ -346,6 +348,13 @@ class AsyncServer(BaseServer):
                 await result
         except Exception:
             self.logger.exception("%s handler failed", event)
+
+    async def _perform_receive_many(self, op: WsReceiveMany) -> list[str | bytes] | None:
+        receive_many = getattr(op.ws, "receive_many", None)
+        if receive_many is not None:
+            return await receive_many()  # type: ignore[no-any-return]
+        message = await op.ws.receive()
+        return None if message is None else [message]
 
     async def _perform_send(self, op: WsSend) -> None:
         data = op.data

@@ -32,6 +32,7 @@ from engineio_core.ops import (
     WaitWake,
     WsClose,
     WsReceive,
+    WsReceiveMany,
     WsSend,
 )
 from engineio_core.plugin.manager import SelectedMode, select_async_mode
@@ -695,30 +696,38 @@ class BaseServer:
         protocol = session.protocol
         while not session.closed:
             try:
-                data = yield WsReceive(ws, None)
+                # Every message of a read at once: one round trip through the
+                # driver per wake-up of this reader, not per message.
+                batch = yield WsReceiveMany(ws)
             except MessageTooLarge:
                 reason = DisconnectReason.PAYLOAD_TOO_LARGE
                 break
             except (WebSocketClosed, OSError):
                 break
-            if data is None:
+            if batch is None:
                 break
-            try:
-                packet = (
-                    decode_packet(data, protocol)
-                    if isinstance(data, str)
-                    else decode_ws_binary(data, protocol)
-                )
-            except ProtocolError as exc:
-                self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
-                reason = DisconnectReason.TRANSPORT_ERROR
-                break
-            with handle.lock:
-                events = session.receive(packet, time.monotonic())
-            if events:
-                yield from self._after(handle, events)
-            elif packet.type is PacketType.PONG:
-                self._schedule(handle)  # the next ping is due an interval from now
+            for data in batch:
+                try:
+                    packet = (
+                        decode_packet(data, protocol)
+                        if isinstance(data, str)
+                        else decode_ws_binary(data, protocol)
+                    )
+                except ProtocolError as exc:
+                    if session.closed:  # after its close packet, in the same read
+                        break
+                    self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
+                    reason = DisconnectReason.TRANSPORT_ERROR
+                    break
+                with handle.lock:
+                    events = session.receive(packet, time.monotonic())
+                if events:
+                    yield from self._after(handle, events)
+                elif packet.type is PacketType.PONG:
+                    self._schedule(handle)  # the next ping is due an interval from now
+            else:
+                continue
+            break  # an invalid packet
         yield from self._close(handle, reason)
         if handle.writer is not None:
             yield Join(handle.writer, 5.0)

@@ -27,6 +27,7 @@ __all__ = [
     "WaitWake",
     "WsClose",
     "WsReceive",
+    "WsReceiveMany",
     "WsSend",
     "run_flow",
 ]
@@ -107,6 +108,13 @@ class WsReceive:
 
 
 @dataclass(slots=True)
+class WsReceiveMany:
+    """The messages that have arrived (a non-empty list, waiting for one), None when closed."""
+
+    ws: Any
+
+
+@dataclass(slots=True)
 class WsSend:
     """Send a message, or a list of messages in order -> None; ``WebSocketClosed``."""
 
@@ -130,6 +138,7 @@ Op = (
     | Cancel
     | AcceptWebSocket
     | WsReceive
+    | WsReceiveMany
     | WsSend
     | WsClose
 )

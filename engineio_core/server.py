@@ -27,6 +27,7 @@ from engineio_core.ops import (
     WaitWake,
     WsClose,
     WsReceive,
+    WsReceiveMany,
     WsSend,
     run_flow,
 )
@@ -62,6 +63,7 @@ class Server(BaseServer):
             Cancel: lambda op: None,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
+            WsReceiveMany: self._perform_receive_many,
             WsSend: self._perform_send,
             WsClose: lambda op: op.ws.close(op.code),
         }
@@ -158,6 +160,13 @@ class Server(BaseServer):
             self._run(flow)
         except Exception:
             self.logger.exception("background flow failed")
+
+    def _perform_receive_many(self, op: WsReceiveMany) -> list[str | bytes] | None:
+        receive_many = getattr(op.ws, "receive_many", None)
+        if receive_many is not None:
+            return receive_many()  # type: ignore[no-any-return]
+        message = op.ws.receive()
+        return None if message is None else [message]
 
     def _perform_send(self, op: WsSend) -> None:
         data = op.data

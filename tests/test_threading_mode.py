@@ -377,6 +377,39 @@ def test_try_send_on_a_closed_websocket_raises() -> None:
             ws.try_send("late")
 
 
+def test_receive_many_takes_a_burst_in_one_call() -> None:
+    """Messages that arrived together come back together, in order; a ping among
+    them is answered; a close after them is reported by the next call."""
+    with _accepted_pair() as (ws, client_side):
+        frames = FrameProtocol(client=True, extensions=[])
+        burst = (
+            frames.send_data("one", fin=True)
+            + frames.ping(b"p")
+            + frames.send_data(b"two", fin=True)
+            + frames.send_data("three", fin=True)
+            + frames.close(1000)
+        )
+        client_side.sendall(burst)
+        assert ws.receive_many(timeout=TIMEOUT) == ["one", b"two", "three"]
+        assert ws.receive_many(timeout=TIMEOUT) is None
+        assert ws.close_code == 1000
+    with _accepted_pair() as (idle, _), pytest.raises(TimeoutError):
+        idle.receive_many(timeout=0.05)  # nothing has arrived: it waits, bounded
+
+
+def test_receive_many_stops_at_an_oversize_message() -> None:
+    """The messages before a too-large one are delivered; then MessageTooLarge, once."""
+    with _accepted_pair() as (ws, client_side):
+        frames = FrameProtocol(client=True, extensions=[])
+        too_big = frames.send_data("x" * 200, fin=True)
+        client_side.sendall(frames.send_data("fits", fin=True) + too_big)
+        assert ws.receive_many(timeout=TIMEOUT) == ["fits"]
+        with pytest.raises(MessageTooLarge):
+            ws.receive_many(timeout=TIMEOUT)
+        assert ws.receive_many(timeout=TIMEOUT) is None
+        assert ws.closed_for_size
+
+
 # -- end to end under real servers ------------------------------------------------------
 
 

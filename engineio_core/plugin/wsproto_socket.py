@@ -329,6 +329,17 @@ class WsprotoWebSocket:
         Raises :class:`~engineio_core.plugin.types.MessageTooLarge` once, after
         closing the connection with code 1009 because a message was too large.
         """
+        return self._receive(timeout, False)  # type: ignore[return-value]
+
+    def receive_many(self, timeout: float | None = None) -> list[str | bytes] | None:
+        """Every message read so far, in order (at least one, waiting for it); as :meth:`receive`.
+
+        A client that sends a burst sends it in one segment: one call (one
+        wake-up of the reader) then takes all of it.
+        """
+        return self._receive(timeout, True)  # type: ignore[return-value]
+
+    def _receive(self, timeout: float | None, many: bool) -> str | bytes | list[str | bytes] | None:
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._recv_lock.acquire(timeout=-1 if timeout is None else timeout):
             raise TimeoutError("another thread is receiving on this WebSocket")
@@ -336,7 +347,14 @@ class WsprotoWebSocket:
             while True:
                 message = self._process_events()
                 if message is not None:
-                    return message
+                    if not many:
+                        return message
+                    messages = [message]
+                    # Only what is already read: a close or a protocol error
+                    # among it ends the batch, and the next call reports it.
+                    while (message := self._process_events()) is not None:
+                        messages.append(message)
+                    return messages
                 if self._done.is_set() or self._failed:
                     # After a protocol error the session ends now; close() drains.
                     self._raise_if_too_large()
