@@ -41,11 +41,57 @@ def summarize(folded: Path, top: int = 40) -> str:
         own[_short(frames[-1])] += count
         for frame in {_short(f) for f in frames}:
             inclusive[frame] += count
-    lines = [f"{total} samples", "", "own time (the function itself):"]
+    lines = [f"{total} samples", "", "by layer (innermost frame that names one):"]
+    lines += [f"{100 * share:6.1f}%  {layer}" for layer, share in layers(folded).items()]
+    lines += ["", "own time (the function itself):"]
     lines += [f"{100 * n / total:6.1f}%  {name}" for name, n in own.most_common(top)]
     lines += ["", "inclusive time (the function and what it calls):"]
     lines += [f"{100 * n / total:6.1f}%  {name}" for name, n in inclusive.most_common(top)]
     return "\n".join(lines) + "\n"
+
+
+#: Where a sample's time goes, by the module of the innermost frame that names a
+#: layer (a stdlib or third-party frame in between is charged to its caller:
+#: ``socket.send`` called by uvicorn is uvicorn's, wsproto called by us is ours).
+LAYERS: dict[str, tuple[str, ...]] = {
+    "Engine.IO (the implementation measured)": (
+        "engineio_core/", "eio_asgi/", "eio_aiohttp/", "eio_tornado/", "eio_sanic/",
+        "eio_eventlet/", "eio_gevent/", "/engineio/", "engineio/",
+    ),
+    "benchmark app": ("bench_app.py", "benchmarks/apps/"),
+    "server and framework": (
+        "uvicorn/", "h11/", "httptools/", "gunicorn/", "werkzeug/", "gevent/pywsgi",
+        "gevent/baseserver", "gevent/server", "geventwebsocket/", "eventlet/wsgi",
+        "eventlet/websocket", "aiohttp/", "multidict/", "yarl/", "tornado/", "sanic/",
+        "sanic_routing/", "websockets/", "hypercorn/", "daphne/", "twisted/", "autobahn/",
+        "uwsgi", "starlette/", "email/", "http/",
+    ),
+    "event loop, greenlets and threads": (
+        "asyncio/", "selectors", "gevent/", "greenlet/", "eventlet/", "uvloop/",
+        "threading", "concurrent/", "queue.py",
+    ),
+}  # fmt: skip
+OUTSIDE_PYTHON = "outside Python (C loop, syscalls, no Python frame)"
+
+
+def _layer(frames: list[str]) -> str:
+    for frame in reversed(frames[1:]):
+        where = frame.partition(" (")[2]
+        for layer, needles in LAYERS.items():
+            if any(needle in where for needle in needles):
+                return layer
+    return OUTSIDE_PYTHON if len(frames) <= 1 else "other (stdlib called from the top)"
+
+
+def layers(folded: Path) -> dict[str, float]:
+    """Share of samples per layer (see :data:`LAYERS`), largest first."""
+    counts: collections.Counter[str] = collections.Counter()
+    for line in folded.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack:
+            counts[_layer(stack.split(";"))] += int(count_text)
+    total = sum(counts.values()) or 1
+    return {layer: n / total for layer, n in counts.most_common()}
 
 
 def _short(frame: str) -> str:
