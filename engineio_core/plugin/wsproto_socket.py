@@ -512,21 +512,38 @@ class WsprotoWebSocket:
         try:
             payload = self._frames_locked(messages)
             if self._unsent is not None:
-                self._unsent = memoryview(bytes(self._unsent) + payload)
+                # A flush is pending: the socket was full a moment ago.
+                self._unsent = memoryview(self._with_unsent(payload))
                 return self._flush
-            try:
-                sent = nowait(payload)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self._finish()
-                raise WebSocketClosed("the WebSocket connection was lost") from None
+            sent = self._send_now_locked(nowait, payload)
+            if sent is None:
+                raise WebSocketClosed("the WebSocket connection was lost")
             if sent >= len(payload):
                 return None
             self._unsent = memoryview(payload)[sent:]
             return self._flush
         finally:
             self._lock.release()
+
+    def _with_unsent(self, payload: bytes) -> bytes:
+        """``payload`` behind the tail :meth:`try_send` left, which goes out whole
+        before anything else; the tail is taken. Hold ``_lock``."""
+        unsent = self._unsent
+        if unsent is None:
+            return payload
+        self._unsent = None
+        return bytes(unsent) + payload
+
+    def _send_now_locked(self, nowait: Callable[[Any], int], data: Any) -> int | None:
+        """One send that does not wait -> bytes written (0: the buffer is full);
+        None when the connection is lost, which is then over. Hold ``_lock``."""
+        try:
+            return nowait(data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            self._finish()
+            return None
 
     def _flush(self) -> None:
         """Write what :meth:`try_send` left unsent, waiting for the socket."""
@@ -538,11 +555,7 @@ class WsprotoWebSocket:
         """Write ``payload``; on failure the connection is over. Hold ``_lock``."""
         if self._done.is_set():
             return False
-        unsent = self._unsent
-        if unsent is not None:
-            # A frame try_send began goes out whole before anything else.
-            self._unsent = None
-            payload = bytes(unsent) + payload
+        payload = self._with_unsent(payload)
         if not payload:
             return True
         try:
@@ -571,18 +584,10 @@ class WsprotoWebSocket:
             return self._send_locked(payload)
         if self._done.is_set():
             return False
-        unsent = self._unsent
-        if unsent is not None:
-            self._unsent = None
-            payload = bytes(unsent) + payload
-        view = memoryview(payload)
+        view = memoryview(self._with_unsent(payload))
         while view:
-            try:
-                sent = nowait(view)  # type: ignore[arg-type]
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self._finish()
+            sent = self._send_now_locked(nowait, view)
+            if sent is None:
                 return False
             view = view[sent:]
             if view and not self._wait_writable(deadline):
