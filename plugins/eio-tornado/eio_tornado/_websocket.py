@@ -2,7 +2,7 @@
 
 tornado delivers frames by calling the handler's ``on_message`` and
 ``on_close``; the handler forwards them to :meth:`TornadoWebSocket.feed`, and
-:meth:`TornadoWebSocket.receive` awaits them from a queue.
+:meth:`TornadoWebSocket.receive` takes them from an inbox.
 
 The message size limit is tornado's own (``max_message_size``, set to the
 server's ``max_http_buffer_size``): tornado refuses a larger frame from its
@@ -13,11 +13,14 @@ remembers that close so ``receive`` can raise ``MessageTooLarge``.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol13
 
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
+from engineio_core.plugin.wsframes import encode_message
 
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
@@ -46,13 +49,19 @@ class ClosingProtocol(WebSocketProtocol13):
 class TornadoWebSocket:
     """An accepted WebSocket of an ``EngineIOHandler``."""
 
-    __slots__ = ("_closed", "_ended", "_handler", "_max_size", "_protocol", "_queue", "close_code")
+    __slots__ = (
+        "_closed", "_ended", "_handler", "_inbox", "_max_size", "_protocol", "_waiter",
+        "close_code",
+    )  # fmt: skip
 
     def __init__(self, handler: WebSocketHandler, protocol: ClosingProtocol, max_size: int) -> None:
         self._handler = handler
         self._protocol = protocol
         self._max_size = max_size
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        # Messages tornado delivered, then _CLOSED; a deque and one future to
+        # wake the reader cost less per message than an asyncio.Queue.
+        self._inbox: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._closed = False  # we closed it, or a send found it gone
         self._ended = False  # receive() has seen the end
         self.close_code: int | None = None
@@ -60,25 +69,41 @@ class TornadoWebSocket:
     # -- fed by the handler's tornado callbacks ------------------------------------
 
     def feed(self, message: str | bytes) -> None:
-        self._queue.put_nowait(message)
+        self._inbox.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def feed_close(self, code: int | None) -> None:
         self.close_code = code
-        self._queue.put_nowait(_CLOSED)
+        self.feed(_CLOSED)
 
     # -- AsyncWebSocket ----------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> str | bytes | None:
+        messages = await self._take(timeout, 1)
+        return None if messages is None else messages[0]
+
+    async def receive_many(self, timeout: float | None = None) -> list[str | bytes] | None:
+        """Every message tornado has delivered (at least one, waiting for it)."""
+        return await self._take(timeout, None)
+
+    async def _take(self, timeout: float | None, most: int | None) -> list[str | bytes] | None:
         if self._ended or self._closed:
             return None
-        if timeout is None:
-            data = await self._queue.get()
-        else:
+        inbox = self._inbox
+        if not inbox:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
-                data = await asyncio.wait_for(self._queue.get(), timeout)
+                if timeout is None:
+                    await waiter
+                else:
+                    await asyncio.wait_for(waiter, timeout)
             except asyncio.TimeoutError:
                 raise TimeoutError("no WebSocket message in time") from None
-        if data is _CLOSED:
+            finally:
+                self._waiter = None
+        if inbox[0] is _CLOSED:
             self._ended = True
             if self._protocol.server_close_code == _MESSAGE_TOO_BIG:
                 self.close_code = _MESSAGE_TOO_BIG
@@ -87,12 +112,50 @@ class TornadoWebSocket:
         # No size check here: tornado got max_size as its own limit, which it
         # measures the same way (payload bytes, text as UTF-8), and a larger
         # message ends in the close above.
-        message: str | bytes = data
-        return message
+        messages: list[str | bytes] = []
+        while inbox and inbox[0] is not _CLOSED and (most is None or len(messages) < most):
+            messages.append(inbox.popleft())
+        return messages
 
     async def send(self, data: str | bytes) -> None:
+        await self.send_many([data])
+
+    async def send_many(self, messages: list[str | bytes]) -> None:
+        """Send messages in order, as one write to tornado's stream.
+
+        tornado's ``write_message`` makes a task per message to translate its
+        errors, and writes each frame on its own; the frames of a batch are
+        built here instead (uncompressed: the handler offers no
+        permessage-deflate) and written together.
+        """
         if self._closed:
             raise WebSocketClosed("WebSocket is closed")
+        protocol = self._protocol
+        if protocol.is_closing() or protocol.stream is None:
+            self._closed = True
+            raise WebSocketClosed("WebSocket is closed")
+        if protocol._compressor is not None:  # never offered by EngineIOHandler
+            for data in messages:
+                await self._write_message(data)
+            return
+        payload = (
+            encode_message(messages[0])
+            if len(messages) == 1
+            else b"".join([encode_message(data) for data in messages])
+        )
+        try:
+            flushed = protocol.stream.write(payload)
+            if flushed.done():  # the usual case: the socket took it all at once
+                flushed.result()
+            else:
+                # Shielded: a cancelled writer must not cancel tornado's own
+                # future, whose callback would then log the CancelledError.
+                await asyncio.shield(flushed)
+        except StreamClosedError as exc:
+            self._closed = True
+            raise WebSocketClosed("WebSocket is closed") from exc
+
+    async def _write_message(self, data: str | bytes) -> None:
         try:
             await self._handler.write_message(data, binary=isinstance(data, bytes))
         except WebSocketClosedError as exc:

@@ -282,6 +282,26 @@ def test_websocket_session() -> None:
     run(scenario)
 
 
+def test_websocket_burst_is_echoed_whole_and_in_order() -> None:
+    """Messages that arrive together are taken together and their replies
+    written together (one stream write per batch): none lost, none reordered."""
+
+    async def scenario() -> None:
+        async with serve() as live:
+            ws = await live.websocket()
+            opened = await ws.read_message()
+            assert isinstance(opened, str)
+            sent: list[str | bytes] = [f"4m{i}" for i in range(50)]
+            sent[17] = b"\x00binary"
+            for message in sent:  # written back to back, not awaited one by one
+                ws.write_message(message, binary=isinstance(message, bytes))
+            echoed = [await ws.read_message() for _ in sent]
+            assert echoed == sent
+            ws.close()
+
+    run(scenario)
+
+
 def test_server_disconnect_closes_the_websocket() -> None:
     async def scenario() -> None:
         async with serve() as live:
