@@ -30,6 +30,7 @@ from typing import Any
 
 from sanic import Request as SanicRequest
 from sanic.exceptions import RequestCancelled, SanicException
+from sanic.server.websockets.impl import CLOSED
 
 from eio_sanic._asgi import ASGIWebSocket
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
@@ -89,13 +90,15 @@ def _discard(recv: asyncio.Future[Any]) -> None:
 
 
 class SanicWebSocket:
-    __slots__ = ("_closed", "_max_size", "_pending", "_ws", "close_code")
+    __slots__ = ("_closed", "_lost", "_max_size", "_pending", "_reader", "_ws", "close_code")
 
     def __init__(self, ws: Any, max_size: int) -> None:
         self._ws = ws
         self._max_size = max_size
         self._closed = False
         self._pending: asyncio.Future[Any] | None = None
+        self._reader: asyncio.Task[Any] | None = None  # waiting in _receive_direct
+        self._lost = False  # the connection ended while it waited
         self.close_code: int | None = None
 
     @classmethod
@@ -114,6 +117,52 @@ class SanicWebSocket:
     async def receive(self, timeout: float | None = None) -> str | bytes | None:
         if self._closed:
             return None
+        if timeout is None and self._pending is None:
+            return await self._receive_direct()
+        return await self._receive_watched(timeout)
+
+    async def _receive_direct(self) -> str | bytes | None:
+        """The next message, from the frame assembler itself.
+
+        Sanic's ``recv()`` starts a task and an ``asyncio.wait`` per message,
+        and :meth:`_receive_watched` wraps it in another pair so a lost
+        connection cannot leave it waiting forever. Here the read awaits the
+        assembler that ``recv()`` would have started a task for, and the one
+        watch is a callback on the connection-lost future: when it fires
+        during the wait, it cancels this task, which ends the connection.
+        """
+        ws = self._ws
+        assembler = getattr(ws, "assembler", None)
+        lost = ws.connection_lost_waiter
+        if assembler is None or lost is None or ws.recv_lock.locked():
+            return await self._receive_watched(None)  # not the Sanic this was written for
+        if lost.done() or ws.ws_proto.state is CLOSED:
+            self._ended()
+            return None
+        task = self._reader = asyncio.current_task()
+        lost.add_done_callback(self._on_lost)
+        try:
+            data: str | bytes = await assembler.get(None)
+        except asyncio.CancelledError:
+            if not self._lost:
+                raise
+            uncancel = getattr(task, "uncancel", None)  # 3.11+: the cancel is handled
+            if uncancel is not None:
+                uncancel()
+            self._ended()
+            return None
+        finally:
+            self._reader = None
+            lost.remove_done_callback(self._on_lost)
+        return await self._checked(data)
+
+    def _on_lost(self, _: asyncio.Future[Any]) -> None:
+        reader = self._reader
+        if reader is not None:  # still waiting: a late callback does nothing
+            self._lost = True
+            reader.cancel()
+
+    async def _receive_watched(self, timeout: float | None) -> str | bytes | None:
         pending = self._pending
         if pending is None:
             pending = self._pending = asyncio.ensure_future(self._ws.recv())
