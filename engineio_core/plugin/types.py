@@ -84,11 +84,13 @@ class WebSocket(Protocol):
     is idempotent. After the session ends, the server returns ``response()``
     to the framework as the result of the request.
 
-    Optional, for speed: ``send_many(messages)`` sends a list in order, in
-    one write; ``try_send(data)`` (a message or a list) never waits and
-    returns None when all went out, else a blocking callable that finishes
-    the job. With ``try_send`` the server runs no writer task per session
-    (see ``docs/writing-a-plugin.md``).
+    Optional, for speed: ``receive_many()`` returns every message already
+    read (a non-empty list, waiting for the first; None once closed), so a
+    burst costs the server one call; ``send_many(messages)`` sends a list in
+    order, in one write; ``try_send(data)`` (a message or a list) never waits
+    and returns None when all went out, else a blocking callable that
+    finishes the job. With ``try_send`` the server runs no writer task per
+    session (see ``docs/writing-a-plugin.md``).
     """
 
     def receive(self, timeout: float | None = None) -> str | bytes | None: ...
