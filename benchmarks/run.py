@@ -393,6 +393,22 @@ def fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:
     return f"{value:,.{digits}f}{suffix}"
 
 
+def _round_ratios(core: list[Run], pyeio: list[Run]) -> str:
+    """The lowest and highest core/pyeio ratio of one round's pair of runs.
+
+    Closed-loop rates vary from run to run by more than the per-message costs
+    differ (how many messages a wake-up or a request carries settles
+    differently each time): this shows how far one round alone could mislead.
+    """
+    pyeio_by_round = {r.round: r.rate for r in pyeio if r.rate}
+    ratios = [
+        r.rate / pyeio_by_round[r.round] for r in core if r.rate and r.round in pyeio_by_round
+    ]
+    if len(ratios) < 2:
+        return "—"
+    return f"{min(ratios):.2f} to {max(ratios):.2f}"
+
+
 def summarize(runs: list[Run], modes: Sequence[str], scenarios: Sequence[str]) -> str:
     rate_rows = []
     memory_rows = []
@@ -436,6 +452,7 @@ def summarize(runs: list[Run], modes: Sequence[str], scenarios: Sequence[str]) -
                 continue
             rate = {i: median([r.rate for r in ok[i]]) for i in ok}
             ratio = rate["core"] / rate["pyeio"] if rate["core"] and rate["pyeio"] else None
+            spread = _round_ratios(ok["core"], ok["pyeio"])
             # Messages per second of server CPU: what the server does with a whole core.
             # Robust to other load on the machine, which takes CPU from either server.
             eff = {i: median([per_cpu(r) for r in ok[i]]) for i in ok}
@@ -464,6 +481,7 @@ def summarize(runs: list[Run], modes: Sequence[str], scenarios: Sequence[str]) -
                         fmt(rate["core"]),
                         fmt(rate["pyeio"]),
                         f"**{fmt(ratio, 2, 'x')}**",
+                        spread,
                         fmt(rate["plain"]) if scenario.plain else "—",
                         fmt(eff["core"]),
                         fmt(eff["pyeio"]),
@@ -483,12 +501,13 @@ def summarize(runs: list[Run], modes: Sequence[str], scenarios: Sequence[str]) -
     lines = []
     if rate_rows:
         lines += [
-            "| mode | scenario | engineio-core /s | python-engineio /s | ratio | plain ws /s "
+            "| mode | scenario | engineio-core /s | python-engineio /s | ratio "
+            "| round ratios | plain ws /s "
             "| core per CPU-s | pyeio per CPU-s | ratio per CPU-s | plain per CPU-s "
             "| core p50 / p99 ms | pyeio p50 / p99 ms | core CPU / RSS | pyeio CPU / RSS "
             "| loadgen CPU (max) | background CPU (max) | notes |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-            "| ---: | ---: | ---: | ---: | --- |",
+            "| ---: | ---: | ---: | ---: | ---: | --- |",
             *rate_rows,
         ]
     if memory_rows:
