@@ -325,6 +325,8 @@ def run_one(
         run.p99_ms = result["p99_ms"]
         run.server_cpu = (end.cpu - start.cpu) / (end.at - start.at)
         run.server_rss_mb = end.rss / 2**20
+        if result.get("requests_per_message") is not None:
+            run.extra["requests_per_message"] = result["requests_per_message"]
         machine = (end.machine_busy - start.machine_busy) / (end.at - start.at)
         run.background_cpu = max(0.0, machine - run.server_cpu - (run.loadgen_cpu or 0.0))
         if "broadcasts" in result:
@@ -469,6 +471,23 @@ def summarize(runs: list[Run], modes: Sequence[str], scenarios: Sequence[str]) -
             }
             lg = max((r.loadgen_cpu or 0.0 for rs in ok.values() for r in rs), default=None)
             bg = max((r.background_cpu or 0.0 for rs in ok.values() for r in rs), default=None)
+            rpm = {i: median([r.extra.get("requests_per_message") for r in ok[i]]) for i in IMPLS}
+            if rpm["core"] is not None and rpm["pyeio"] is not None:
+                # Per HTTP request, the comparison the closed loop's batching does not skew.
+                per_request = [(eff[i] or 0.0) * (rpm[i] or 0.0) for i in IMPLS]
+                note = "; ".join(
+                    filter(
+                        None,
+                        [
+                            note,
+                            f"requests per message {rpm['core']:.2f} / {rpm['pyeio']:.2f}, "
+                            f"requests per CPU-s {per_request[0]:,.0f} / {per_request[1]:,.0f} "
+                            f"(**{per_request[0] / per_request[1]:.2f}x**)"
+                            if per_request[1]
+                            else "",
+                        ],
+                    )
+                )
             warn = [r.error for rs in ok.values() for r in rs if r.error]
             if warn:
                 note = "; ".join(filter(None, [note, warn[0]]))

@@ -119,6 +119,10 @@ async function measureWindow(extra = () => ({})) {
     p99_ms: percentile(sorted, 99),
     loadgen_cpu: (stats.cpu.user + stats.cpu.system) / 1e6 / seconds,
     loadgen_sys: stats.cpu.system / 1e6 / seconds,
+    // Long-polling: HTTP requests (polls and POSTs) per echoed message. The
+    // closed loop batches less the faster the server answers, so a faster
+    // server may be asked for more requests per message.
+    requests_per_message: stats.requests && stats.messages ? stats.requests / stats.messages : undefined,
     ...extra(),
   };
 }
@@ -675,6 +679,7 @@ class HttpConnection {
   request(method, query, body) {
     if (this.waiting) return Promise.reject(new Error("a request is in flight"));
     if (!this.sock) this.connect();
+    if (stats.measuring) stats.requests = (stats.requests ?? 0) + 1;
     let head = `${method} ${opts.path}?${query} HTTP/1.1\r\nHost: ${base.host}\r\n`;
     if (body !== undefined) {
       head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
