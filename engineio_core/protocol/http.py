@@ -18,8 +18,24 @@ __all__ = ["Request", "Response", "parse_query"]
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:
-    """Parse a query string, keeping repeated keys and blank values."""
-    return parse_qs(query_string, keep_blank_values=True)
+    """Parse a query string, keeping repeated keys and blank values.
+
+    The same result as ``parse_qs(query_string, keep_blank_values=True)``;
+    a query with nothing to unquote (every Engine.IO client's) is split
+    directly, about four times faster.
+    """
+    if "%" in query_string or "+" in query_string:
+        return parse_qs(query_string, keep_blank_values=True)
+    result: dict[str, list[str]] = {}
+    for pair in query_string.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            values = result.get(name)
+            if values is None:
+                result[name] = [value]
+            else:
+                values.append(value)
+    return result
 
 
 @dataclass(slots=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import ErrorCode
@@ -149,3 +152,30 @@ def test_bad_jsonp_index(j: str) -> None:
 def test_jsonp_index() -> None:
     decision = route(req(query="EIO=4&transport=polling&j=7"))
     assert decision == Handshake(Transport.POLLING, 4, "7", False)
+
+
+# -- query strings -----------------------------------------------------------------------
+
+_QUERY_ALPHABET = "abEIO=&%+;x4_-.~é\x00 "
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "EIO=4&transport=polling&t=P3x9aQz",
+        "EIO=4&transport=polling&sid=ab_c-d&sid=again",
+        "a&b=&=c&&d==e",
+        "sid=a%2Fb&x=one+two",
+        "a;b=c",
+    ],
+)
+def test_parse_query_matches_parse_qs(query: str) -> None:
+    assert parse_query(query) == parse_qs(query, keep_blank_values=True)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_QUERY_ALPHABET, max_size=40))
+def test_parse_query_matches_parse_qs_everywhere(query: str) -> None:
+    """The direct split is only a shortcut: any query parses as parse_qs would."""
+    assert parse_query(query) == parse_qs(query, keep_blank_values=True)
