@@ -185,7 +185,8 @@ class Server(BaseServer):
         return handler(*op.args) if handler is not None else None
 
     def _perform_spawn_handler(self, op: SpawnHandler) -> None:
-        self._mode.spawn(self._call_handler_logged, op.event, op.args)
+        # Never joined: the mode's cheapest way to start a task (spawn_detached).
+        self._mode.spawn_detached(self._call_handler_logged, (op.event, op.args))
 
     def _call_handler_logged(self, event: str, args: tuple[Any, ...]) -> None:
         handler = self.handlers.get(event)

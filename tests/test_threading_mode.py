@@ -116,6 +116,10 @@ def test_the_selected_threading_mode_binds_these_hooks() -> None:
     thread = mode.spawn(lambda: None)
     thread.join(TIMEOUT)
     assert not thread.is_alive()
+    # No eio_spawn_detached here: the mode's spawn runs it, the handle dropped.
+    ran = threading.Event()
+    assert mode.spawn_detached(ran.set, ()) is None
+    assert ran.wait(TIMEOUT)
 
 
 # -- WSGI translation ---------------------------------------------------------------

@@ -151,7 +151,8 @@ class SelectedMode:
     The primitives are the selected plugin's own hook functions, taken out of
     pluggy once, so each call is a plain function call and only the selected
     plugin is ever called. ``wrap_websocket``, ``attach`` and ``call_soon`` are
-    None when the plugin does not implement them. ``report`` lists every installed mode and
+    None when the plugin does not implement them; ``spawn_detached`` falls back
+    to ``eio_spawn``. ``report`` lists every installed mode and
     why it was or was not chosen; ``source`` says how the mode was picked
     (``"argument"``, ``"environment"`` or ``"rank"``) and ``notes`` records
     anything the selection ignored (e.g. :data:`ASYNC_MODE_ENV` naming a mode
@@ -174,6 +175,7 @@ class SelectedMode:
         "report",
         "sleep",
         "source",
+        "spawn_detached",
         "translate_request",
         "version",
         "wrap_websocket",
@@ -195,6 +197,7 @@ class SelectedMode:
     can_upgrade: Callable[[Request], bool]
     attach: Callable[[Any, Any, str], Any] | None
     call_soon: Callable[[Callable[..., None], tuple[Any, ...]], None] | None
+    spawn_detached: Callable[[Callable[..., Any], tuple[Any, ...]], None]
 
     def __init__(
         self,
@@ -225,6 +228,12 @@ class SelectedMode:
         self.wrap_websocket = impls.get("eio_wrap_websocket")
         self.attach = impls.get("eio_attach")
         self.call_soon = impls.get("eio_call_soon")
+        spawn = self._spawn
+
+        def spawn_and_drop(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+            spawn(target, args, {})
+
+        self.spawn_detached = impls.get("eio_spawn_detached") or spawn_and_drop
         can_upgrade = impls.get("eio_can_upgrade")
         if can_upgrade is None:
             can_upgrade = _no if self.wrap_websocket is None else _yes

@@ -30,6 +30,7 @@ __all__ = [
     "eio_mode_info",
     "eio_sleep",
     "eio_spawn",
+    "eio_spawn_detached",
     "eio_translate_request",
     "eio_unavailable_reason",
     "eio_wrap_websocket",
@@ -65,6 +66,14 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     from eio_eventlet._green import GreenTask
 
     return GreenTask(target, args, kwargs)
+
+
+@hookimpl
+def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    # spawn_n: a bare green thread, without GreenThread's exit event and result.
+    from eventlet import spawn_n
+
+    spawn_n(target, *args)
 
 
 @hookimpl

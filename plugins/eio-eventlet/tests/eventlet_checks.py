@@ -61,6 +61,14 @@ def check_primitives() -> None:
     eio_eventlet.eio_sleep(0)
     assert order == ["caller", "spawned", "soon"], order
 
+    # spawn_detached starts a green thread too, with no handle, and in order.
+    detached: list[int] = []
+    assert eio_eventlet.eio_spawn_detached(detached.append, (1,)) is None
+    eio_eventlet.eio_spawn_detached(detached.append, (2,))
+    assert detached == []  # not run in the caller
+    eio_eventlet.eio_sleep(0)
+    assert detached == [1, 2], detached
+
     q = eio_eventlet.eio_create_queue()
     producer = eio_eventlet.eio_spawn(lambda: [q.put(i) for i in range(3)], (), {})
     assert [q.get(timeout=1) for _ in range(3)] == [0, 1, 2]

@@ -14,12 +14,25 @@ import gevent.event
 import gevent.queue
 import gevent.thread
 
-__all__ = ["call_soon", "new_event", "new_lock", "new_queue", "sleep", "spawn"]
+__all__ = [
+    "call_soon",
+    "new_event",
+    "new_lock",
+    "new_queue",
+    "sleep",
+    "spawn",
+    "spawn_detached",
+]
 
 
 def spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Start a greenlet; it has ``join(timeout)`` like ``threading.Thread``."""
     return gevent.spawn(target, *args, **kwargs)
+
+
+def spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Start a raw greenlet: no ``Greenlet`` object, links or spawn-tree bookkeeping."""
+    gevent.spawn_raw(target, *args)
 
 
 def call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "eio_mode_info",
     "eio_sleep",
     "eio_spawn",
+    "eio_spawn_detached",
     "eio_translate_request",
     "eio_unavailable_reason",
     "eio_wrap_websocket",
@@ -57,6 +58,13 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     from eio_gevent._green import spawn
 
     return spawn(target, args, kwargs)
+
+
+@hookimpl
+def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    from eio_gevent._green import spawn_detached
+
+    spawn_detached(target, args)
 
 
 @hookimpl

@@ -24,6 +24,7 @@ from eio_gevent.gevent_mode import (
     eio_create_queue,
     eio_sleep,
     eio_spawn,
+    eio_spawn_detached,
 )
 from engineio_core.plugin import ModeInfo, Request, hookimpl
 from engineio_core.plugin.wsgi_mode import eio_make_response, eio_translate_request
@@ -37,6 +38,7 @@ __all__ = [
     "eio_mode_info",
     "eio_sleep",
     "eio_spawn",
+    "eio_spawn_detached",
     "eio_translate_request",
     "eio_unavailable_reason",
     "eio_wrap_websocket",

@@ -59,6 +59,14 @@ def check_primitives() -> None:
     gevent_mode.eio_sleep(0)
     assert order == ["caller", "spawned", "soon"], order
 
+    # spawn_detached starts a greenlet too, with no handle, and in order.
+    detached: list[int] = []
+    assert gevent_mode.eio_spawn_detached(detached.append, (1,)) is None
+    gevent_mode.eio_spawn_detached(detached.append, (2,))
+    assert detached == []  # not run in the caller
+    gevent_mode.eio_sleep(0)
+    assert detached == [1, 2], detached
+
     q = gevent_mode.eio_create_queue()
     producer = gevent_mode.eio_spawn(lambda: [q.put(i) for i in range(3)], (), {})
     assert [q.get(timeout=1) for _ in range(3)] == [0, 1, 2]
