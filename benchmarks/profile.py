@@ -72,9 +72,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 OUTSIDE_PYTHON = "outside Python (C loop, syscalls, no Python frame)"
+#: A sample whose innermost frame is a socket call is the system call's, whoever
+#: made it: every implementation pays for the bytes it reads and writes.
+SOCKET_IO = "socket reads and writes"
+_SOCKET_CALLS = {"send", "sendall", "sendmsg", "recv", "recv_into", "recvfrom", "write"}
+_SOCKET_MODULES = ("/socket.py", "_socketcommon.py", "/ssl.py", "selector_events.py")
 
 
 def _layer(frames: list[str]) -> str:
+    name, _, where = frames[-1].partition(" (")
+    if name.rpartition(".")[2] in _SOCKET_CALLS and any(m in where for m in _SOCKET_MODULES):
+        return SOCKET_IO
     for frame in reversed(frames[1:]):
         where = frame.partition(" (")[2]
         for layer, needles in LAYERS.items():
