@@ -169,6 +169,7 @@ class EngineIOHandler(WebSocketHandler):
         self.ws_connection = protocol
         task = self._eio_ws_task = asyncio.ensure_future(protocol.accept_connection(self))
         await asyncio.wait({task, opened}, return_when=asyncio.FIRST_COMPLETED)
+        self._eio_opened = None  # not kept for the session's lifetime
         if not opened.done():
             self.eio_answered = True
             self._eio_ws = None
