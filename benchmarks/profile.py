@@ -33,7 +33,7 @@ def summarize(folded: Path, top: int = 40) -> str:
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack:
+        if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
         total += count
@@ -96,7 +96,7 @@ def layers(folded: Path) -> dict[str, float]:
     counts: collections.Counter[str] = collections.Counter()
     for line in folded.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if stack:
+        if stack and count_text.isdigit():  # a line py-spy cut short has no count
             counts[_layer(stack.split(";"))] += int(count_text)
     total = sum(counts.values()) or 1
     return {layer: n / total for layer, n in counts.most_common()}
