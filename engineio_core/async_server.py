@@ -88,7 +88,7 @@ class AsyncServer(BaseServer):
             Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            WsReceiveMany: self._perform_receive_many,
+            WsReceiveMany: _receive_many,
             WsSend: self._perform_send,
             WsClose: self._perform_close,
         }
@@ -349,13 +349,6 @@ class AsyncServer(BaseServer):
         except Exception:
             self.logger.exception("%s handler failed", event)
 
-    async def _perform_receive_many(self, op: WsReceiveMany) -> list[str | bytes] | None:
-        receive_many = getattr(op.ws, "receive_many", None)
-        if receive_many is not None:
-            return await receive_many()  # type: ignore[no-any-return]
-        message = await op.ws.receive()
-        return None if message is None else [message]
-
     async def _perform_send(self, op: WsSend) -> None:
         data = op.data
         if type(data) is not list:
@@ -389,3 +382,17 @@ class AsyncServer(BaseServer):
         if wrap is None:
             return None
         return await _maybe_await(wrap(op.request, op.max_message_size))
+
+
+def _receive_many(op: WsReceiveMany) -> Awaitable[list[str | bytes] | None]:
+    """The socket's own ``receive_many()`` awaitable where it has one: no coroutine
+    of ours stays on the stack of every idle session's wait."""
+    receive_many = getattr(op.ws, "receive_many", None)
+    if receive_many is not None:
+        return receive_many()  # type: ignore[no-any-return]
+    return _receive_one_as_list(op.ws)
+
+
+async def _receive_one_as_list(ws: Any) -> list[str | bytes] | None:
+    message = await ws.receive()
+    return None if message is None else [message]

@@ -81,14 +81,17 @@ class TornadoWebSocket:
     # -- AsyncWebSocket ----------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> str | bytes | None:
-        messages = await self._take(timeout, 1)
+        messages = await self.receive_many(timeout, 1)
         return None if messages is None else messages[0]
 
-    async def receive_many(self, timeout: float | None = None) -> list[str | bytes] | None:
-        """Every message tornado has delivered (at least one, waiting for it)."""
-        return await self._take(timeout, None)
+    async def receive_many(
+        self, timeout: float | None = None, most: int | None = None
+    ) -> list[str | bytes] | None:
+        """Every message tornado has delivered (at least one, waiting for it), or ``most``.
 
-    async def _take(self, timeout: float | None, most: int | None) -> list[str | bytes] | None:
+        One coroutine, not a wrapper around another: an idle session waits
+        here, and each frame on that chain costs every session memory.
+        """
         if self._ended or self._closed:
             return None
         inbox = self._inbox
