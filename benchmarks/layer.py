@@ -1,0 +1,319 @@
+"""The Engine.IO layer alone: an ASGI app driven in-process, no server, no sockets.
+
+The load generator measures a whole server, where the framework, the kernel and
+the event loop take most of the time and runs vary by up to ±25%. This drives
+the ASGI app of each implementation (``benchmarks/apps/asgi_app.py``) with
+in-memory ``receive``/``send`` callables instead, so what is timed is the
+Engine.IO layer and its ASGI glue: the part an optimisation of ours can change.
+The plain ASGI echo is the zero point.
+
+Each implementation runs in its own interpreter (engineio-core from ``.venv``,
+python-engineio from ``benchmarks/.venv-pyeio``), alternating A B A B::
+
+    .venv/bin/python benchmarks/layer.py                 # every scenario, 5 rounds
+    .venv/bin/python benchmarks/layer.py --scenarios ws-echo --rounds 3
+
+Scenarios: ``ws-echo`` (50 sessions, 4 messages in flight each, 100-byte text),
+``polling-echo`` (a POST of one message, then the GET that takes the echo) and
+``handshake`` (a polling handshake, then a close packet). Reported: microseconds
+of CPU per message (or handshake), the fastest of all runs, for both implementations
+and for the plain app doing the same number of ASGI calls (the harness's own
+cost); then python-engineio's cost divided by ours, with and without the
+harness's share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHONS = {
+    "core": ROOT / ".venv" / "bin" / "python",
+    "pyeio": HERE / ".venv-pyeio" / "bin" / "python",
+    "plain": ROOT / ".venv" / "bin" / "python",
+    "base": ROOT / ".venv" / "bin" / "python",
+}
+SCENARIOS = ("ws-echo", "polling-echo", "handshake")
+MESSAGE = "x" * 100
+SESSIONS = 50
+IN_FLIGHT = 4
+
+
+# -- in-process ASGI client -----------------------------------------------------------
+
+
+def _scope(kind: str, query: str, method: str = "GET", length: int = 0) -> dict[str, Any]:
+    scope: dict[str, Any] = {
+        "type": kind,
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "ws" if kind == "websocket" else "http",
+        "path": "/engine.io/",
+        "raw_path": b"/engine.io/",
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")]
+        + (
+            [
+                (b"connection", b"Upgrade"),
+                (b"upgrade", b"websocket"),
+                (b"sec-websocket-version", b"13"),
+                (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+            ]
+            if kind == "websocket"
+            else []
+        ),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    if kind == "http":
+        scope["method"] = method
+        if method == "POST":
+            scope["headers"] = [
+                *scope["headers"],
+                (b"content-type", b"text/plain;charset=UTF-8"),
+                (b"content-length", str(length).encode()),
+            ]
+    return scope
+
+
+async def _http(app: Any, query: str, method: str = "GET", body: bytes = b"") -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+    received = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:
+            await asyncio.Event().wait()  # a client that stays connected
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(_scope("http", query, method, len(body)), receive, send)
+    status = sent[0]["status"]
+    return status, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def _sid(open_packet: bytes | str) -> str:
+    text = open_packet.decode() if isinstance(open_packet, bytes) else open_packet
+    return str(json.loads(text[1:])["sid"])
+
+
+class _WsClient:
+    """One WebSocket session: sends ``total`` messages, at most ``IN_FLIGHT`` unanswered."""
+
+    def __init__(self, total: int, engineio: bool) -> None:
+        self.left_to_send = total
+        self.left_to_receive = total
+        self.in_flight = 0
+        self.engineio = engineio
+        self.connected = False
+        self.opened = not engineio
+        self.can_send = asyncio.Event()
+        self.can_send.set()
+        self.done = asyncio.get_running_loop().create_future()
+        self.pending: list[dict[str, Any]] = []
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.connected:
+            self.connected = True
+            return {"type": "websocket.connect"}
+        while True:
+            if self.pending:
+                return self.pending.pop()
+            if self.left_to_send and self.opened and self.in_flight < IN_FLIGHT:
+                self.left_to_send -= 1
+                self.in_flight += 1
+                return {"type": "websocket.receive", "text": "4" + MESSAGE if self.engineio else MESSAGE}
+            if not self.left_to_receive and self.done.done():
+                return {"type": "websocket.disconnect", "code": 1000}
+            self.can_send.clear()
+            await self.can_send.wait()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind != "websocket.send":
+            return
+        text = message.get("text")
+        if text is None or not text or text[0] not in "04" and self.engineio:
+            return  # pings and the like
+        if self.engineio and text[0] == "0":
+            self.opened = True
+        else:
+            self.in_flight -= 1
+            self.left_to_receive -= 1
+            if not self.left_to_receive and not self.done.done():
+                self.done.set_result(None)
+        self.can_send.set()
+
+
+async def _ws_echo(app: Any, total: int, engineio: bool) -> None:
+    clients = [_WsClient(total // SESSIONS, engineio) for _ in range(SESSIONS)]
+    query = "EIO=4&transport=websocket" if engineio else ""
+    runs = [
+        asyncio.ensure_future(app(_scope("websocket", query), c.receive, c.send)) for c in clients
+    ]
+    await asyncio.gather(*(c.done for c in clients))
+    for c in clients:
+        c.can_send.set()
+    await asyncio.wait(runs, timeout=5)
+
+
+async def _polling_echo(app: Any, total: int, engineio: bool) -> None:
+    message = b"4" + MESSAGE.encode()
+
+    async def one_session(count: int) -> None:
+        query = "EIO=4&transport=polling"
+        if engineio:
+            _, body = await _http(app, query)
+            query += f"&sid={_sid(body)}"
+        for _ in range(count):
+            status, _ = await _http(app, query, "POST", message)
+            assert status == 200
+            status, body = await _http(app, query)
+            assert body == message or not engineio, body
+        if engineio:
+            await _http(app, query, "POST", b"1")
+
+    await asyncio.gather(*(one_session(total // SESSIONS) for _ in range(SESSIONS)))
+
+
+async def _handshake(app: Any, total: int, engineio: bool) -> None:
+    async def one(count: int) -> None:
+        for _ in range(count):
+            _, body = await _http(app, "EIO=4&transport=polling")
+            query = f"EIO=4&transport=polling&sid={_sid(body)}" if engineio else ""
+            status, _ = await _http(app, query, "POST", b"1")
+            assert status == 200
+
+    await asyncio.gather(*(one(total // SESSIONS) for _ in range(SESSIONS)))
+
+
+def _measure(impl: str, scenario: str, total: int) -> float:
+    """CPU microseconds per message in this process (``--child``)."""
+    os.environ["BENCH_IMPL"] = "core" if impl == "base" else impl
+    os.environ["BENCH_PING_INTERVAL"] = "3600"  # no pings in the polling answers
+    sys.path.insert(0, str(HERE / "apps"))
+    import asgi_app  # noqa: PLC0415 - the implementation is chosen by BENCH_IMPL
+
+    app = asgi_app.app
+
+    async def run(count: int) -> None:
+        if scenario == "ws-echo":
+            await _ws_echo(app, count, impl != "plain")
+        elif scenario == "polling-echo":
+            await _polling_echo(app, count, impl != "plain")
+        else:
+            await _handshake(app, count, impl != "plain")
+
+    async def main() -> float:
+        await run(max(total // 10, SESSIONS))  # warm up
+        best = float("inf")
+        for _ in range(REPEATS):
+            start = time.process_time()
+            await run(total // REPEATS)
+            best = min(best, (time.process_time() - start) / (total // REPEATS) * 1e6)
+        return best
+
+    return asyncio.run(main())
+
+
+# -- parent: rounds, A B A B --------------------------------------------------------------
+
+TOTALS = {"ws-echo": 100_000, "polling-echo": 20_000, "handshake": 10_000}
+# Runs per child; the child reports its fastest, and the parent the fastest child.
+# The CPU time of a fixed pure-Python loop varies up to 2x from run to run on the
+# shared VMs this was written on, and noise only ever adds time: the minimum is
+# the estimate of what the code costs, the median says how noisy the run was.
+REPEATS = 5
+
+
+def _child(impl: str, scenario: str, total: int, base: str | None) -> float:
+    env = dict(os.environ)
+    if impl == "base":
+        # engineio-core from another source tree (a git worktree of the commit to compare).
+        tree = Path(base or "").resolve()
+        paths = [tree, *sorted((tree / "plugins").glob("eio-*"))]
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
+    out = subprocess.run(
+        [str(PYTHONS[impl]), __file__, "--child", impl, scenario, str(total)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+        cwd="/",
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{impl} {scenario} failed:\n{out.stderr[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    parser.add_argument(
+        "--base",
+        metavar="DIR",
+        help="also run engineio-core from this source tree (e.g. a git worktree of main) "
+        "as 'base', to compare a change with it",
+    )
+    parser.add_argument(
+        "--impls", default="core,pyeio,plain", help="comma-separated: core, pyeio, plain"
+    )
+    parser.add_argument("--child", nargs=3, metavar=("IMPL", "SCENARIO", "TOTAL"))
+    args = parser.parse_args()
+    if args.child:
+        impl, scenario, total = args.child
+        print(f"{_measure(impl, scenario, int(total)):.3f}")
+        return
+    impls = args.impls.split(",") + (["base"] if args.base else [])
+    names = {
+        "core": "engineio-core µs",
+        "pyeio": "python-engineio µs",
+        "plain": "plain ASGI µs",
+        "base": "base µs",
+    }
+    head = ["scenario", *(names[impl] for impl in impls)]
+    if {"core", "pyeio"} <= set(impls):
+        head.append("ratio")
+        if "plain" in impls:
+            head.append("ratio of layers")
+    if "base" in impls and "core" in impls:
+        head.append("base / core")
+    print("| " + " | ".join(head) + " |")
+    print("|---" + "|---:" * (len(head) - 1) + "|")
+    for scenario in args.scenarios.split(","):
+        total = int(TOTALS[scenario] * args.scale)
+        samples: dict[str, list[float]] = {impl: [] for impl in impls}
+        for _ in range(args.rounds):
+            for impl in impls:
+                samples[impl].append(_child(impl, scenario, total, args.base))
+        print(f"  {scenario}: {samples}", file=sys.stderr)
+        med = {impl: min(values) for impl, values in samples.items()}
+        cells = [scenario, *(f"{med[impl]:.1f}" for impl in impls)]
+        if {"core", "pyeio"} <= set(impls):
+            cells.append(f"{med['pyeio'] / med['core']:.2f}x")
+            if "plain" in impls:
+                layers = (med["pyeio"] - med["plain"]) / (med["core"] - med["plain"])
+                cells.append(f"{layers:.2f}x")
+        if "base" in impls and "core" in impls:
+            cells.append(f"{med['base'] / med['core']:.2f}x")
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
