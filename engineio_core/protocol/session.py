@@ -110,6 +110,7 @@ class Session:
         "_grace_until",
         "_next_ping_at",
         "_pong_due",
+        "closed",
         "config",
         "outbox",
         "poll_pending",
@@ -130,6 +131,9 @@ class Session:
         self.transport = transport
         self.config = config
         self.state = SessionState.OPEN
+        #: Whether the state is CLOSING or CLOSED: set by :meth:`close`, the one way
+        #: into either. An attribute, not a property: it is read for every packet.
+        self.closed = False
         self.outbox: list[Packet] = []
         self.poll_pending = False
         self.post_pending = False
@@ -146,10 +150,6 @@ class Session:
         return f"<Session {self.sid} {self.state.value} {self.transport.value} v{self.protocol}>"
 
     # -- queries -----------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self.state in (SessionState.CLOSING, SessionState.CLOSED)
 
     @property
     def upgraded(self) -> bool:
@@ -251,6 +251,7 @@ class Session:
         """
         if self.closed:
             return []
+        self.closed = True
         self.reason = reason
         self.upgrade_deadline = inf
         if reason in (DisconnectReason.SERVER_DISCONNECT, DisconnectReason.SERVER_SHUTDOWN):

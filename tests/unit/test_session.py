@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
 from engineio_core.protocol.packets import CLOSE, NOOP, PING, Packet, PacketType
@@ -136,3 +138,55 @@ def test_upgrade_needs_an_open_polling_session() -> None:
     s = Session("sid", 4, Transport.WEBSOCKET, CONFIG, 100.0)
     with pytest.raises(ProtocolError):
         s.start_upgrade(100.0)
+
+
+# -- every sequence of inputs keeps the invariants -------------------------------------
+
+_INPUTS = st.one_of(
+    st.tuples(st.just("receive"), st.sampled_from(list(PacketType))),
+    st.tuples(st.just("queue"), st.just(None)),
+    st.tuples(st.just("tick"), st.floats(min_value=0.0, max_value=3.0)),
+    st.tuples(st.just("close"), st.sampled_from(list(DisconnectReason))),
+    st.tuples(st.just("take"), st.sampled_from(["poll", "websocket"])),
+    st.tuples(st.just("upgrade"), st.sampled_from(["start", "complete", "cancel"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(protocol=st.sampled_from([3, 4]), inputs=st.lists(_INPUTS, max_size=40))
+def test_any_sequence_keeps_the_invariants(protocol: int, inputs: list[tuple[str, object]]) -> None:
+    """``closed`` matches the state, ``Closed`` comes once, a closed session queues nothing."""
+    session = polling(protocol)
+    now = 100.0
+    closed_events = 0
+    for kind, arg in inputs:
+        events: list[object] = []
+        try:
+            if kind == "receive":
+                events = session.receive(Packet(arg, "x"), now)  # type: ignore[arg-type]
+            elif kind == "queue":
+                events = session.queue(Packet(PacketType.MESSAGE, "m"))
+            elif kind == "tick":
+                now += arg  # type: ignore[operator]
+                events = session.tick(now)
+            elif kind == "close":
+                events = session.close(arg, now)  # type: ignore[arg-type]
+            elif kind == "take":
+                if arg == "poll":
+                    session.take_for_poll()
+                else:
+                    session.take_for_websocket()
+            elif arg == "start":
+                events = session.start_upgrade(now)
+            elif arg == "complete":
+                events = session.complete_upgrade()
+            else:
+                session.cancel_upgrade()
+        except ProtocolError:
+            pass  # an upgrade step out of order: refused, nothing changes
+        closed_events += sum(isinstance(event, Closed) for event in events)
+        assert session.closed == (session.state in (SessionState.CLOSING, SessionState.CLOSED))
+        assert closed_events == (1 if session.closed else 0)
+        if session.state is SessionState.CLOSED:
+            assert session.outbox == []
+            assert session.queue(Packet(PacketType.MESSAGE, "late")) == []
