@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import inspect
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from types import CoroutineType
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
@@ -27,14 +27,15 @@ from engineio_core.ops import (
     Join,
     ReadBody,
     SpawnFlow,
-    SpawnHandler,
     WaitWake,
     WsClose,
     WsReceive,
     WsReceiveMany,
     WsSend,
 )
+from engineio_core.plugin.types import WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason
+from engineio_core.protocol.http import Request
 
 __all__ = ["AsyncServer"]
 
@@ -56,7 +57,16 @@ def _copy_outcome(task: asyncio.Task[None], future: asyncio.Future[None]) -> Non
 
 
 async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+    return await value if _awaitable(value) else value
+
+
+def _awaitable(value: Any) -> bool:
+    """``inspect.isawaitable`` for Python 3.10+ without its ABC checks, for the
+    result of a hook or handler that may or may not be a coroutine function:
+    run for every request."""
+    return isinstance(value, CoroutineType) or (
+        value is not None and hasattr(type(value), "__await__")
+    )
 
 
 class AsyncServer(BaseServer):
@@ -82,14 +92,13 @@ class AsyncServer(BaseServer):
             ReadBody: self._perform_read_body,
             WaitWake: self._perform_wait,
             CallHandler: self._perform_call,
-            SpawnHandler: self._perform_spawn_handler,
             SpawnFlow: self._perform_spawn_flow,
             Join: self._perform_join,
             Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
             WsReceiveMany: _receive_many,
-            WsSend: self._perform_send,
+            WsSend: _send,
             WsClose: self._perform_close,
         }
 
@@ -111,11 +120,14 @@ class AsyncServer(BaseServer):
             self.handle_sigterm = False
             self._loop = asyncio.get_running_loop()
             watch_sigterm(self, chain_only=True)
-        request = await _maybe_await(self._mode.translate_request(args))
+        request = self._mode.translate_request(args)
+        if not isinstance(request, Request):
+            request = await request
         result = await self._run(self._request_flow(request))
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
-        return await _maybe_await(self._mode.make_response(result, request))
+        reply = self._mode.make_response(result, request)
+        return (await reply) if _awaitable(reply) else reply
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""
@@ -245,16 +257,14 @@ class AsyncServer(BaseServer):
             return None
         return await _maybe_await(handler(*op.args))
 
-    async def _perform_spawn_handler(self, op: SpawnHandler) -> None:
+    def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
         """Run the handler as an *eager* task: at once, up to its first real wait.
 
         The receive loop goes on as soon as the handler waits for anything, as
         with a task per message (``async_handlers``), but a handler that never
         waits (an echo: ``send`` only queues) costs no task and no loop turn.
         """
-        if op.event not in self.handlers:
-            return
-        self._start_eagerly(self._call_handler_logged(op.event, op.args))
+        self._start_eagerly(self._call_handler_logged(event, args))
 
     # -- WebSocket writes -------------------------------------------------------------
     #
@@ -271,7 +281,7 @@ class AsyncServer(BaseServer):
         if handle.writing or handle.broken:
             return  # the running writer takes what was just queued
         handle.writing = True
-        handle.writer = self._start_eagerly(self._write_until_empty(handle, ws))
+        handle.writer = self._start_eagerly(self._write_until_empty(handle, ws), isolate=False)
 
     def _start_writer_flow(self, handle: SessionHandle, ws: Any) -> Flow:
         self._wake(handle)  # for what was queued before the socket took over
@@ -279,31 +289,54 @@ class AsyncServer(BaseServer):
         yield
 
     async def _write_until_empty(self, handle: SessionHandle, ws: Any) -> None:
+        # The writer flow's steps, awaited here rather than through _run: this
+        # runs for every reply, and the flow's generator and ops cost about a
+        # microsecond a message more.
         try:
-            await self._run(self._websocket_writer_flow(handle, ws, until_empty=True))
+            while True:
+                data, closed = self._next_write(handle, True)
+                if data is not None:
+                    try:
+                        await _send_data(ws, data)
+                    except (WebSocketClosed, OSError):
+                        handle.broken = True  # as in _websocket_writer_flow
+                        return
+                if closed:
+                    self._forget_if_closed(handle)
+                    await self._perform_close(WsClose(ws))
+                    return
+                if data is None:
+                    return
         except Exception:
             self.logger.exception("WebSocket writer failed")
         finally:
             handle.writing = False
 
-    def _start_eagerly(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-        """Run ``coro`` now up to its first real wait; a task (returned) only from there."""
+    def _start_eagerly(
+        self, coro: Coroutine[Any, Any, None], isolate: bool = True
+    ) -> asyncio.Task[None] | None:
+        """Run ``coro`` now up to its first real wait; a task (returned) only from there.
+
+        ``isolate=False`` (our own writer, which sets no context variables) skips
+        the copy of the context a task would make for the first step."""
         if _EAGER_TASKS:
             loop = asyncio.get_running_loop()
             task = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
             return None if task.done() else self._keep(task)
-        return self._start_eagerly_by_hand(coro)
+        return self._start_eagerly_by_hand(coro, isolate)
 
-    def _start_eagerly_by_hand(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    def _start_eagerly_by_hand(
+        self, coro: Coroutine[Any, Any, None], isolate: bool = True
+    ) -> asyncio.Task[None] | None:
         """Python 3.12's eager task start, for 3.10 and 3.11.
 
         The first step runs here, in a copy of the context as a task would; if
         the coroutine suspends on a future, a task takes it over once that
         future is done (resuming it earlier would break the future protocol).
         """
-        context = contextvars.copy_context()
+        context = contextvars.copy_context() if isolate else None
         try:
-            waited_on = context.run(coro.send, None)
+            waited_on = coro.send(None) if context is None else context.run(coro.send, None)
         except StopIteration:
             return None
         if waited_on is None:
@@ -332,7 +365,7 @@ class AsyncServer(BaseServer):
         return None
 
     def _resume(
-        self, coro: Coroutine[Any, Any, None], context: contextvars.Context
+        self, coro: Coroutine[Any, Any, None], context: contextvars.Context | None
     ) -> asyncio.Task[None]:
         if sys.version_info >= (3, 11):
             return self._keep(asyncio.get_running_loop().create_task(coro, context=context))
@@ -344,22 +377,10 @@ class AsyncServer(BaseServer):
             return
         try:
             result = handler(*args)
-            if inspect.isawaitable(result):
+            if _awaitable(result):
                 await result
         except Exception:
             self.logger.exception("%s handler failed", event)
-
-    async def _perform_send(self, op: WsSend) -> None:
-        data = op.data
-        if type(data) is not list:
-            await op.ws.send(data)
-            return
-        send_many = getattr(op.ws, "send_many", None)
-        if send_many is not None:
-            await send_many(data)
-            return
-        for message in data:
-            await op.ws.send(message)
 
     async def _perform_spawn_flow(self, op: SpawnFlow) -> asyncio.Task[Any]:
         return self._spawn_flow(op.flow)
@@ -382,6 +403,25 @@ class AsyncServer(BaseServer):
         if wrap is None:
             return None
         return await _maybe_await(wrap(op.request, op.max_message_size))
+
+
+def _send(op: WsSend) -> Awaitable[None]:
+    return _send_data(op.ws, op.data)
+
+
+def _send_data(ws: Any, data: str | bytes | list[str | bytes]) -> Awaitable[None]:
+    """The socket's own ``send()`` awaitable for one message, as :func:`_receive_many`."""
+    if type(data) is not list:
+        return ws.send(data)  # type: ignore[no-any-return]
+    send_many = getattr(ws, "send_many", None)
+    if send_many is not None:
+        return send_many(data)  # type: ignore[no-any-return]
+    return _send_one_by_one(ws, data)
+
+
+async def _send_one_by_one(ws: Any, data: list[str | bytes]) -> None:
+    for message in data:
+        await ws.send(message)
 
 
 def _receive_many(op: WsReceiveMany) -> Awaitable[list[str | bytes] | None]:

@@ -28,7 +28,6 @@ from engineio_core.ops import (
     Join,
     ReadBody,
     SpawnFlow,
-    SpawnHandler,
     WaitWake,
     WsClose,
     WsReceive,
@@ -465,7 +464,7 @@ class BaseServer:
         sid = handle.session.sid
         self._sessions[sid] = handle
         try:
-            result = yield CallHandler("connect", (sid, request.environ))
+            result = yield CallHandler("connect", (sid, request.get_environ()))
         except ConnectionRefusedError as exc:
             self._sessions.pop(sid, None)
             self.logger.info("connection %s refused by the connect handler", sid)
@@ -592,12 +591,9 @@ class BaseServer:
             return self._error(request, exc.code, exc.detail)
         try:
             for packet in packets:
-                with handle.lock:
-                    events = session.receive(packet, time.monotonic())
+                events = self._receive_packet(handle, packet)
                 if events:
                     yield from self._after(handle, events)
-                elif packet.type is PacketType.PONG:
-                    self._schedule(handle)  # the next ping is due an interval from now
         finally:
             with handle.lock:
                 session.end_post()
@@ -719,12 +715,9 @@ class BaseServer:
                     self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
                     reason = DisconnectReason.TRANSPORT_ERROR
                     break
-                with handle.lock:
-                    events = session.receive(packet, time.monotonic())
+                events = self._receive_packet(handle, packet)
                 if events:
                     yield from self._after(handle, events)
-                elif packet.type is PacketType.PONG:
-                    self._schedule(handle)  # the next ping is due an interval from now
             else:
                 continue
             break  # an invalid packet
@@ -746,26 +739,9 @@ class BaseServer:
         self, handle: SessionHandle, ws: Any, until_empty: bool = False
     ) -> Flow:
         """Send the outbox on ``ws``; wait for more, or with ``until_empty`` end there."""
-        session = handle.session
-        protocol = session.protocol
         while True:
-            with handle.lock:
-                packets = session.take_for_websocket()
-                state = session.state
-                if not packets:
-                    if not until_empty:
-                        handle.wake.clear()
-                    elif state is not SessionState.CLOSED:
-                        # In the same critical section as the empty take: a packet
-                        # queued after it finds no writer, and starts one.
-                        handle.writing = False
-            if packets:
-                # One send for the batch: the socket writes it in one go where it can.
-                data: str | bytes | list[str | bytes] = (
-                    encode_ws(packets[0], protocol)
-                    if len(packets) == 1
-                    else [encode_ws(packet, protocol) for packet in packets]
-                )
+            data, closed = self._next_write(handle, until_empty)
+            if data is not None:
                 try:
                     yield WsSend(ws, data)
                 except (WebSocketClosed, OSError):
@@ -774,17 +750,44 @@ class BaseServer:
                     # ends the session once it has them. Nothing more is written.
                     handle.broken = True
                     return
-            if state is SessionState.CLOSED:
+            if closed:
                 self._forget_if_closed(handle)
                 yield WsClose(ws)
                 return
-            if not packets:
+            if data is None:
                 if until_empty:
                     return
                 # Every transition that gives the writer work (a queued packet, a
                 # close) sets the wake event, so no timeout is needed: waiting
                 # without one costs the asyncio driver no timer and no extra task.
                 yield WaitWake(handle.wake, None)
+
+    def _next_write(
+        self, handle: SessionHandle, until_empty: bool
+    ) -> tuple[str | bytes | list[str | bytes] | None, bool]:
+        """What a WebSocket writer sends next: the outbox encoded (one message, or a
+        list of them for one send), or None when it is empty; and whether the
+        session has closed (the writer then closes the socket).
+
+        With ``until_empty``, a writer that finds nothing to send ends: it says
+        so (``handle.writing``) in the same critical section as the empty take,
+        so a packet queued after it finds no writer, and starts one. Without
+        it, the writer is about to wait on the wake event, and clears it here."""
+        session = handle.session
+        with handle.lock:
+            packets = session.take_for_websocket()
+            closed = session.state is SessionState.CLOSED
+            if not packets:
+                if not until_empty:
+                    handle.wake.clear()
+                elif not closed:
+                    handle.writing = False
+                return None, closed
+        protocol = session.protocol
+        if len(packets) == 1:
+            return encode_ws(packets[0], protocol), closed
+        # One send for the batch: the socket writes it in one go where it can.
+        return [encode_ws(packet, protocol) for packet in packets], closed
 
     def _heartbeat_flow(self) -> Flow:
         """One loop for all sessions: sleeps until the earliest deadline."""
@@ -822,12 +825,11 @@ class BaseServer:
             if isinstance(event, Wake):
                 self._wake(handle)
             elif isinstance(event, MessageReceived):
-                if "message" in self.handlers:
+                if self.async_handlers:
+                    self._message(sid, event.data)
+                elif "message" in self.handlers:
                     args = (sid, self._decode_message(event.data))
-                    if self.async_handlers:
-                        yield SpawnHandler("message", args)
-                    else:
-                        yield from self._call_logged("message", args)
+                    yield from self._call_logged("message", args)
             elif isinstance(event, Closed):
                 reason = event.reason
                 if reason is DisconnectReason.SEND_QUEUE_FULL:
@@ -850,6 +852,37 @@ class BaseServer:
                     )
                     yield from self._call_logged("disconnect", reason_args)
         self._forget_if_closed(handle)
+
+    def _receive_packet(self, handle: SessionHandle, packet: Packet) -> list[Event] | None:
+        """Give a client's packet to its session, and carry out the common outcomes
+        here: a message (with ``async_handlers``) or a pong. Returns the events
+        left for :meth:`_after`, or None.
+
+        A plain function, not a flow: the polling and WebSocket readers call it
+        for every packet, and a message should cost no generator of its own."""
+        with handle.lock:
+            events = handle.session.receive(packet, time.monotonic())
+        if not events:
+            if packet.type is PacketType.PONG:
+                self._schedule(handle)  # the next ping is due an interval from now
+            return None
+        event = events[0]
+        if type(event) is MessageReceived and self.async_handlers:
+            self._message(handle.session.sid, event.data)
+            return None
+        return events
+
+    def _message(self, sid: str, data: str | bytes) -> None:
+        """Start the ``message`` handler in the background (``async_handlers``)."""
+        if "message" in self.handlers:
+            self._spawn_handler("message", (sid, self._decode_message(data)))
+
+    def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
+        """Run handler ``event`` concurrently, logging its errors; never waits.
+
+        A method rather than an op: starting a task blocks no driver, and the
+        flows call it once per message."""
+        raise NotImplementedError
 
     def _drop_websocket_flow(self, handle: SessionHandle) -> Flow:
         if handle.writer is not None:

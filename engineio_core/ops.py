@@ -23,7 +23,6 @@ __all__ = [
     "Join",
     "ReadBody",
     "SpawnFlow",
-    "SpawnHandler",
     "WaitWake",
     "WsClose",
     "WsReceive",
@@ -52,14 +51,6 @@ class WaitWake:
 @dataclass(slots=True)
 class CallHandler:
     """Run event handler ``event`` now and return its result (errors are raised)."""
-
-    event: str
-    args: tuple[Any, ...]
-
-
-@dataclass(slots=True)
-class SpawnHandler:
-    """Run event handler ``event`` as a background task; errors are logged -> None."""
 
     event: str
     args: tuple[Any, ...]
@@ -132,7 +123,6 @@ Op = (
     ReadBody
     | WaitWake
     | CallHandler
-    | SpawnHandler
     | SpawnFlow
     | Join
     | Cancel

@@ -23,7 +23,6 @@ from engineio_core.ops import (
     Join,
     ReadBody,
     SpawnFlow,
-    SpawnHandler,
     WaitWake,
     WsClose,
     WsReceive,
@@ -56,7 +55,6 @@ class Server(BaseServer):
             ReadBody: lambda op: op.request.read_body(op.limit),
             WaitWake: lambda op: op.event.wait(op.timeout),
             CallHandler: self._perform_call,
-            SpawnHandler: self._perform_spawn_handler,
             SpawnFlow: lambda op: self._spawn_flow(op.flow),
             Join: lambda op: op.task.join(op.timeout),
             # Threads cannot be cancelled: WsClose shuts the socket under a stuck send.
@@ -184,9 +182,9 @@ class Server(BaseServer):
         handler = self.handlers.get(op.event)
         return handler(*op.args) if handler is not None else None
 
-    def _perform_spawn_handler(self, op: SpawnHandler) -> None:
+    def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
         # Never joined: the mode's cheapest way to start a task (spawn_detached).
-        self._mode.spawn_detached(self._call_handler_logged, (op.event, op.args))
+        self._mode.spawn_detached(self._call_handler_logged, (event, args))
 
     def _call_handler_logged(self, event: str, args: tuple[Any, ...]) -> None:
         handler = self.handlers.get(event)

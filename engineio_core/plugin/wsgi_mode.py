@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engineio_core.plugin.hookspecs import hookimpl
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 __all__ = [
     "eio_make_response",
@@ -52,14 +52,7 @@ def wsgi_headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
-    value = environ.get("CONTENT_LENGTH")
-    if not value:
-        return None
-    try:
-        length = int(value)
-    except ValueError:
-        return None
-    return length if length >= 0 else None
+    return parse_content_length(environ.get("CONTENT_LENGTH"))
 
 
 def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:

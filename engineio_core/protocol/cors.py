@@ -63,7 +63,9 @@ class CorsPolicy:
         if _has_bad_chars(origin):
             return False
         if self._callable is not None:
-            args: tuple[Any, ...] = (origin, request.environ) if self._pass_environ else (origin,)
+            args: tuple[Any, ...] = (
+                (origin, request.get_environ()) if self._pass_environ else (origin,)
+            )
             return bool(self._callable(*args))
         if self._allowed is None:
             return origin in _same_origins(request)

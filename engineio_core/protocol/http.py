@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["Request", "Response", "parse_query"]
+__all__ = ["Request", "Response", "parse_content_length", "parse_query"]
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """A ``Content-Length`` value as an int; None if absent or not a plain decimal.
+
+    Stricter than ``int()``, which also takes ``"+5"``, ``"-5"``, ``" 5"`` and
+    ``"1_000"``: none of them is a length HTTP allows. Every mode parses the
+    header with this, so all refuse the same bodies."""
+    if value is None or not (value.isdigit() and value.isascii()):
+        return None
+    return int(value)
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:
@@ -46,6 +57,9 @@ class Request:
     ``query`` maps each key to every value it had, in order.
     ``environ`` is what the ``connect`` handler receives: the WSGI environ in
     sync modes, a WSGI-style dict with the framework request in asyncio modes.
+    A mode for which that dict is a translation gives ``make_environ`` instead,
+    and :meth:`get_environ` builds it on first use: only a handshake's connect
+    handler and a callable ``cors_allowed_origins`` read it, not every poll.
     ``native`` holds the framework's own call arguments for the mode's
     response and WebSocket hooks.
     """
@@ -60,6 +74,13 @@ class Request:
     read_body: Callable[[int], Any] | None = None
     environ: Any = None
     native: Any = None
+    make_environ: Callable[[], Any] | None = None
+
+    def get_environ(self) -> Any:
+        """``environ``, built by ``make_environ`` the first time it is asked for."""
+        if self.environ is None and self.make_environ is not None:
+            self.environ = self.make_environ()
+        return self.environ
 
     def arg(self, name: str) -> str | None:
         """The first value of query parameter ``name``, or None."""
@@ -75,12 +96,16 @@ class Request:
         self.query = {}
         self.headers = {}
         self.environ = None
+        self.make_environ = None
         self.read_body = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Response:
-    """An HTTP response to send: status code, headers and a complete body."""
+    """An HTTP response to send: status code, headers and a complete body.
+
+    Not frozen: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, and every request makes one of these."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import ErrorCode
-from engineio_core.protocol.http import Request, parse_query
+from engineio_core.protocol.http import Request, parse_content_length, parse_query
 from engineio_core.protocol.router import (
     Expired,
     Handshake,
@@ -179,3 +179,24 @@ def test_parse_query_matches_parse_qs(query: str) -> None:
 def test_parse_query_matches_parse_qs_everywhere(query: str) -> None:
     """The direct split is only a shortcut: any query parses as parse_qs would."""
     assert parse_query(query) == parse_qs(query, keep_blank_values=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("0", 0),
+        ("1234", 1234),
+        ("-5", None),
+        ("+5", None),
+        (" 5", None),
+        ("1_000", None),
+        ("5.0", None),
+        ("\u0661\u0662", None),  # Arabic-Indic digits: int() takes them, HTTP does not
+    ],
+)
+def test_parse_content_length_takes_only_plain_decimals(
+    value: str | None, expected: int | None
+) -> None:
+    assert parse_content_length(value) == expected

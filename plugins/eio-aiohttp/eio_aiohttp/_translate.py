@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -90,7 +91,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
         scheme=request.scheme,
         content_length=length,
         read_body=read_body,
-        environ=_environ(request, headers),
+        make_environ=partial(_environ, request, headers),
         native=args,
     )
 

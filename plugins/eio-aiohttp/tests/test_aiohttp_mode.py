@@ -119,6 +119,8 @@ def test_translate_request() -> None:
     async def handler(request: web.Request) -> web.Response:
         core = eio_aiohttp.eio_translate_request((request,))
         seen["core"] = core
+        # Built on first use: read while the connection is up, as a connect handler does.
+        seen["environ"] = core.get_environ()
         seen["first"] = await core.read_body(5)
         seen["rest"] = await request.content.read()
         seen["request"] = request
@@ -146,7 +148,7 @@ def test_translate_request() -> None:
     assert core.native == (request,)
     # read_body never reads past its limit: the rest is still in the stream.
     assert (seen["first"], seen["rest"]) == (bytes(range(5)), bytes(range(5, 100)))
-    environ = core.environ
+    environ = seen["environ"]
     assert environ["REQUEST_METHOD"] == "POST"
     assert environ["PATH_INFO"] == "/some/path"
     assert environ["QUERY_STRING"] == "a=1&a=2&b="

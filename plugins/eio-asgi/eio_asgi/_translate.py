@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 Scope = dict[str, Any]
 
@@ -48,9 +49,12 @@ def _environ(scope: Scope, headers: dict[str, str], receive: Any, send: Any) -> 
     return environ
 
 
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
+
+
 def _http_scheme(scope: Scope) -> str:
     scheme: str = scope.get("scheme", "http")
-    return {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return _HTTP_SCHEMES.get(scheme, scheme)
 
 
 def translate_request(args: tuple[Any, ...]) -> Request:
@@ -59,10 +63,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
     is_websocket = scope["type"] == "websocket"
     if is_websocket:
         headers.setdefault("upgrade", "websocket")
-    try:
-        length: int | None = int(headers["content-length"])
-    except (KeyError, ValueError):
-        length = None
+    length = parse_content_length(headers.get("content-length"))
 
     async def read_body(limit: int) -> bytes:
         if is_websocket:
@@ -89,7 +90,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
         scheme=_http_scheme(scope),
         content_length=length,
         read_body=read_body,
-        environ=_environ(scope, headers, receive, send),
+        make_environ=partial(_environ, scope, headers, receive, send),
         native=args,
     )
 

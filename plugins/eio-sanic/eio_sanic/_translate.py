@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from sanic import Request as SanicRequest
@@ -11,7 +12,7 @@ from sanic.response import HTTPResponse
 
 from eio_sanic._asgi import deny
 from eio_sanic._websocket import asgi_websocket
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 _SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -104,10 +105,7 @@ async def _read(request: SanicRequest, limit: int) -> bytes:
 def translate_request(args: tuple[Any, ...]) -> Request:
     (request,) = args
     headers = _headers(request)
-    try:
-        length: int | None = int(headers["content-length"])
-    except (KeyError, ValueError):
-        length = None
+    length = parse_content_length(headers.get("content-length"))
 
     async def read_body(limit: int) -> bytes:
         state = current_body_read.get()
@@ -128,7 +126,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
         scheme=_scheme(request),
         content_length=length,
         read_body=read_body,
-        environ=_environ(request, headers),
+        make_environ=partial(_environ, request, headers),
         native=args,
     )
 

@@ -73,7 +73,7 @@ async def translate(request: Request) -> HTTPResponse:
         "scheme": core.scheme,
         "content_length": core.content_length,
         "body": body.decode(),
-        "environ": {k: v for k, v in core.environ.items() if isinstance(v, str)},
+        "environ": {k: v for k, v in core.get_environ().items() if isinstance(v, str)},
     }
     return HTTPResponse(json.dumps(summary), content_type="application/json")
 

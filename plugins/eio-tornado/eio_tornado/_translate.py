@@ -6,10 +6,11 @@ this module does not import tornado (the entry module imports it).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 if TYPE_CHECKING:
     from tornado.httputil import HTTPServerRequest
@@ -65,10 +66,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
     handler: EngineIOHandler = args[0]
     request = handler.request
     headers = _headers(request)
-    try:
-        length: int | None = int(headers["content-length"])
-    except (KeyError, ValueError):
-        length = None
+    length = parse_content_length(headers.get("content-length"))
 
     async def read_body(limit: int) -> bytes:
         # The handler streams the body in (stream_request_body), keeping only
@@ -84,7 +82,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
         scheme=request.protocol,
         content_length=length,
         read_body=read_body,
-        environ=_environ(handler, headers),
+        make_environ=partial(_environ, handler, headers),
         native=args,
     )
 
