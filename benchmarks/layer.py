@@ -15,7 +15,10 @@ python-engineio from ``benchmarks/.venv-pyeio``), alternating A B A B::
 
 Scenarios: ``ws-echo`` (50 sessions, 4 messages in flight each, 100-byte text),
 ``polling-echo`` (a POST of one message, then the GET that takes the echo) and
-``handshake`` (a polling handshake, then a close packet). Reported: microseconds
+``handshake`` (a polling handshake, then a close packet); ``wsgi-polling-echo``
+and ``wsgi-handshake`` are the same through each implementation's ``WSGIApp``
+(threading mode, with ``async_handlers=False`` on both sides so that no thread
+is started per message: the request path is what is timed). Reported: microseconds
 of CPU per message (or handshake), the fastest of all runs, for both implementations
 and for the plain app doing the same number of ASGI calls (the harness's own
 cost); then python-engineio's cost divided by ours, with and without the
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -42,7 +46,7 @@ PYTHONS = {
     "plain": ROOT / ".venv" / "bin" / "python",
     "base": ROOT / ".venv" / "bin" / "python",
 }
-SCENARIOS = ("ws-echo", "polling-echo", "handshake")
+SCENARIOS = ("ws-echo", "polling-echo", "handshake", "wsgi-polling-echo", "wsgi-handshake")
 MESSAGE = "x" * 100
 SESSIONS = 50
 IN_FLIGHT = 4
@@ -135,7 +139,10 @@ class _WsClient:
             if self.left_to_send and self.opened and self.in_flight < IN_FLIGHT:
                 self.left_to_send -= 1
                 self.in_flight += 1
-                return {"type": "websocket.receive", "text": "4" + MESSAGE if self.engineio else MESSAGE}
+                return {
+                    "type": "websocket.receive",
+                    "text": "4" + MESSAGE if self.engineio else MESSAGE,
+                }
             if not self.left_to_receive and self.done.done():
                 return {"type": "websocket.disconnect", "code": 1000}
             self.can_send.clear()
@@ -146,7 +153,7 @@ class _WsClient:
         if kind != "websocket.send":
             return
         text = message.get("text")
-        if text is None or not text or text[0] not in "04" and self.engineio:
+        if text is None or not text or (text[0] not in "04" and self.engineio):
             return  # pings and the like
         if self.engineio and text[0] == "0":
             self.opened = True
@@ -200,12 +207,103 @@ async def _handshake(app: Any, total: int, engineio: bool) -> None:
     await asyncio.gather(*(one(total // SESSIONS) for _ in range(SESSIONS)))
 
 
+# -- in-process WSGI client (the threading mode, handlers inline) -------------------------
+
+
+def _wsgi(app: Any, query: str, method: str = "GET", body: bytes = b"") -> tuple[str, bytes]:
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/engine.io/",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if method == "POST":
+        environ["CONTENT_TYPE"] = "text/plain;charset=UTF-8"
+        environ["CONTENT_LENGTH"] = str(len(body))
+    status: list[str] = []
+
+    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status.append(line)
+        return None
+
+    chunks = app(environ, start_response)
+    data = b"".join(chunks)
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+    return status[0], data
+
+
+def _wsgi_polling_echo(app: Any, total: int, engineio: bool) -> None:
+    message = b"4" + MESSAGE.encode()
+    queries = []
+    for _ in range(SESSIONS):
+        query = "EIO=4&transport=polling"
+        if engineio:
+            query += f"&sid={_sid(_wsgi(app, query)[1])}"
+        queries.append(query)
+    for _ in range(total // SESSIONS):
+        for query in queries:
+            status, _ = _wsgi(app, query, "POST", message)
+            assert status.startswith("200"), status
+            _, body = _wsgi(app, query)
+            assert body == message or not engineio, body
+    if engineio:
+        for query in queries:
+            _wsgi(app, query, "POST", b"1")
+
+
+def _wsgi_handshake(app: Any, total: int, engineio: bool) -> None:
+    for _ in range(total):
+        _, body = _wsgi(app, "EIO=4&transport=polling")
+        query = f"EIO=4&transport=polling&sid={_sid(body)}" if engineio else ""
+        status, _ = _wsgi(app, query, "POST", b"1")
+        assert status.startswith("200"), status
+
+
+def _measure_wsgi(impl: str, scenario: str, total: int) -> float:
+    os.environ["BENCH_ASYNC_HANDLERS"] = "0"
+    import threading_app  # chosen by BENCH_IMPL
+
+    app = threading_app.app
+    if impl == "plain":
+        app = _plain_wsgi
+    run = _wsgi_polling_echo if scenario == "polling-echo" else _wsgi_handshake
+    run(app, max(total // 10, SESSIONS), impl != "plain")  # warm up
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.process_time()
+        run(app, total // REPEATS, impl != "plain")
+        best = min(best, (time.process_time() - start) / (total // REPEATS) * 1e6)
+    return best
+
+
+def _plain_wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
 def _measure(impl: str, scenario: str, total: int) -> float:
     """CPU microseconds per message in this process (``--child``)."""
     os.environ["BENCH_IMPL"] = "core" if impl == "base" else impl
     os.environ["BENCH_PING_INTERVAL"] = "3600"  # no pings in the polling answers
     sys.path.insert(0, str(HERE / "apps"))
-    import asgi_app  # noqa: PLC0415 - the implementation is chosen by BENCH_IMPL
+    if scenario.startswith("wsgi-"):
+        return _measure_wsgi(impl, scenario.removeprefix("wsgi-"), total)
+    import asgi_app  # chosen by BENCH_IMPL
 
     app = asgi_app.app
 
@@ -231,7 +329,13 @@ def _measure(impl: str, scenario: str, total: int) -> float:
 
 # -- parent: rounds, A B A B --------------------------------------------------------------
 
-TOTALS = {"ws-echo": 100_000, "polling-echo": 20_000, "handshake": 10_000}
+TOTALS = {
+    "ws-echo": 100_000,
+    "polling-echo": 20_000,
+    "handshake": 10_000,
+    "wsgi-polling-echo": 20_000,
+    "wsgi-handshake": 10_000,
+}
 # Runs per child; the child reports its fastest, and the parent the fastest child.
 # The CPU time of a fixed pure-Python loop varies up to 2x from run to run on the
 # shared VMs this was written on, and noise only ever adds time: the minimum is

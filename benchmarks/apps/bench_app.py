@@ -16,6 +16,10 @@ from typing import Any
 IMPL = os.environ.get("BENCH_IMPL", "core")
 engineio: Any = importlib.import_module("engineio_core" if IMPL == "core" else "engineio")
 OPTIONS: dict[str, Any] = {"ping_interval": float(os.environ.get("BENCH_PING_INTERVAL", "25"))}
+if os.environ.get("BENCH_ASYNC_HANDLERS") == "0":
+    # benchmarks/layer.py's WSGI runs: the handler inline, so that what is
+    # timed is the request path and not a thread started per message.
+    OPTIONS["async_handlers"] = False
 
 
 def make_server(async_mode: str) -> Any:
