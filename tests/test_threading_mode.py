@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 import threading_mode_echo_app
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 from wsproto import ConnectionType, WSConnection
@@ -43,6 +45,7 @@ from wsproto.frame_protocol import FrameProtocol
 from engineio_core.plugin import threading_mode
 from engineio_core.plugin.manager import select_async_mode
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
+from engineio_core.plugin.wsgi_mode import WSGIHeaders, wsgi_headers
 from engineio_core.plugin.wsproto_socket import (
     WebSocketTakenOver,
     WsprotoWebSocket,
@@ -163,6 +166,59 @@ def test_translate_request() -> None:
     assert request.native == (environ, start_response)
     assert request.read_body is not None
     assert request.read_body(100) == b"4hello"
+
+
+_HEADER_KEYS = st.sampled_from(
+    [
+        "HTTP_ORIGIN",
+        "HTTP_UPGRADE",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_ACCEPT_ENCODING",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "REQUEST_METHOD",
+        "wsgi.input",
+        "HTTP_X_A_B",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    environ=st.dictionaries(_HEADER_KEYS, st.sampled_from(["", "v", "http://x"]), max_size=8),
+    names=st.lists(
+        st.sampled_from(
+            [
+                "origin",
+                "upgrade",
+                "x-forwarded-proto",
+                "accept-encoding",
+                "content-type",
+                "content-length",
+                "request-method",
+                "x-a-b",
+                "absent",
+            ]
+        ),
+        max_size=6,
+    ),
+)
+def test_wsgi_headers_on_demand_match_the_copied_dict(
+    environ: dict[str, str], names: list[str]
+) -> None:
+    """WSGIHeaders reads each header from the environ; it must agree with wsgi_headers."""
+    lazy, copied = WSGIHeaders(environ), wsgi_headers(environ)
+    for name in names:
+        assert lazy.get(name) == copied.get(name)
+        assert lazy.get(name, "d") == copied.get(name, "d")
+        assert (name in lazy) == (name in copied)
+        if name in copied:
+            assert lazy[name] == copied[name]
+        else:
+            with pytest.raises(KeyError):
+                lazy[name]
+    assert dict(lazy) == copied
+    assert len(lazy) == len(copied)
 
 
 def test_path_is_the_wsgi_string() -> None:

@@ -12,13 +12,14 @@ types, so a plugin's entry module stays cheap to import.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from engineio_core.plugin.hookspecs import hookimpl
 from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 __all__ = [
+    "WSGIHeaders",
     "eio_make_response",
     "eio_translate_request",
     "read_wsgi_body",
@@ -49,6 +50,60 @@ def wsgi_headers(environ: dict[str, Any]) -> dict[str, str]:
         elif key in _UNPREFIXED_HEADERS and value:
             headers[_UNPREFIXED_HEADERS[key]] = value
     return headers
+
+
+_MISSING: Any = object()
+# Header name -> environ key ("x-forwarded-proto" -> "HTTP_X_FORWARDED_PROTO"),
+# filled as names are asked for: only the few the server reads ever are.
+_ENVIRON_KEYS = {name: key for key, name in _UNPREFIXED_HEADERS.items()}
+
+
+class WSGIHeaders(Mapping[str, str]):
+    """The request headers of a WSGI environ, read from it on demand.
+
+    The same mapping as :func:`wsgi_headers` builds, but a lookup reads the one
+    environ key: a poll asks for two or three headers, and copying every key of
+    the environ (thirty and more under gunicorn) cost more than the rest of the
+    request's translation. Iterating builds the whole dict once.
+    """
+
+    __slots__ = ("_all", "_environ")
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self._environ = environ
+        self._all: dict[str, str] | None = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = _ENVIRON_KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
+        value = self._environ.get(key)
+        if value is None or (not value and key in _UNPREFIXED_HEADERS):
+            return default
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name, _MISSING)
+        if value is _MISSING:
+            raise KeyError(name)
+        return value  # type: ignore[no-any-return]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name, _MISSING) is not _MISSING
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return f"WSGIHeaders({self._dict()!r})"
+
+    def _dict(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = wsgi_headers(self._environ)
+        return self._all
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
@@ -98,7 +153,7 @@ def translate_wsgi_request(environ: dict[str, Any], start_response: Any) -> Requ
         method=environ.get("REQUEST_METHOD", "GET"),
         path=environ.get("PATH_INFO", ""),
         query=parse_query(environ.get("QUERY_STRING", "")),
-        headers=wsgi_headers(environ),
+        headers=WSGIHeaders(environ),
         remote_addr=environ.get("REMOTE_ADDR") or "",
         scheme=environ.get("wsgi.url_scheme") or "http",
         content_length=content_length,
@@ -124,11 +179,12 @@ def eio_make_response(response: Response, request: Request) -> list[bytes]:
     """
     start_response: Callable[..., Any] = request.native[1]
     headers = list(response.headers)
-    if (
-        response.status >= 200
-        and response.status not in _NO_BODY_STATUSES
-        and not any(name.lower() == "content-length" for name, _ in headers)
-    ):
-        headers.append(("Content-Length", str(len(response.body))))
+    status = response.status
+    if status >= 200 and status not in _NO_BODY_STATUSES:
+        for name, _ in headers:
+            if name.lower() == "content-length":
+                break
+        else:
+            headers.append(("Content-Length", str(len(response.body))))
     start_response(response.status_line, headers)
     return [response.body]
