@@ -388,7 +388,7 @@ def main() -> None:
     names = {
         "core": "engineio-core µs",
         "pyeio": "python-engineio µs",
-        "plain": "plain ASGI µs",
+        "plain": "plain app µs",
         "base": "base µs",
     }
     head = ["scenario", *(names[impl] for impl in impls)]
