@@ -54,6 +54,7 @@ __all__ = [
     "encode_close",
     "encode_frame",
     "encode_message",
+    "encode_messages",
 ]
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -405,6 +406,13 @@ def encode_message(data: str | bytes | bytearray | memoryview) -> bytes:
     if n < 0x10000:
         return _pack_header_16(first, 126, n) + payload
     return _pack_header_64(first, 127, n) + payload
+
+
+def encode_messages(messages: list[str | bytes]) -> bytes:
+    """The frames of ``messages``, in order, as one buffer for one write."""
+    if len(messages) == 1:
+        return encode_message(messages[0])
+    return b"".join([encode_message(data) for data in messages])
 
 
 def encode_close(code: int | None = 1000, reason: str = "") -> bytes:

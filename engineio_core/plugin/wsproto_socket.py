@@ -59,7 +59,7 @@ from engineio_core.plugin.wsframes import (
     FrameReader,
     encode_close,
     encode_frame,
-    encode_message,
+    encode_messages,
 )
 
 __all__ = [
@@ -490,9 +490,7 @@ class WsprotoWebSocket:
         """The frames of ``messages``, for one write. Hold ``_lock``."""
         if self._close_sent or self._done.is_set():
             raise WebSocketClosed("the WebSocket is closed")
-        if len(messages) == 1:
-            return encode_message(messages[0])
-        return b"".join([encode_message(data) for data in messages])
+        return encode_messages(messages)
 
     def try_send(self, data: str | bytes | list[str | bytes]) -> Callable[[], None] | None:
         """Send a message (or a list, in order) without waiting -> None when done,

@@ -43,6 +43,7 @@ from engineio_core.plugin.wsframes import (
     encode_close,
     encode_frame,
     encode_message,
+    encode_messages,
 )
 
 MASK = b"\x37\xfa\x21\x3d"
@@ -450,6 +451,12 @@ def test_encode_message() -> None:
     words = memoryview(array.array("H", [1, 2]))
     assert encode_message(words) == b"\x82\x04" + words.tobytes()
     assert encode_frame(OP_BINARY, words) == b"\x82\x04" + words.tobytes()
+
+
+def test_encode_messages_is_the_frames_in_order() -> None:
+    assert encode_messages(["é"]) == encode_message("é")
+    batch = ["a", b"\x00\x01", "x" * 300]
+    assert encode_messages(batch) == b"".join(encode_message(m) for m in batch)
 
 
 def test_encode_frame_control_frames() -> None:

@@ -19,7 +19,7 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketProtocol13
 
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
-from engineio_core.plugin.wsframes import encode_message
+from engineio_core.plugin.wsframes import encode_messages
 
 if TYPE_CHECKING:
     from tornado.websocket import WebSocketHandler
@@ -143,11 +143,7 @@ class TornadoWebSocket:
             for data in messages:
                 await self._write_message(data)
             return
-        payload = (
-            encode_message(messages[0])
-            if len(messages) == 1
-            else b"".join([encode_message(data) for data in messages])
-        )
+        payload = encode_messages(messages)
         try:
             flushed = protocol.stream.write(payload)
             if flushed.done():  # the usual case: the socket took it all at once
