@@ -69,6 +69,11 @@ def _awaitable(value: Any) -> bool:
     )
 
 
+#: ``SessionHandle.writer`` while a message handler's task writes the replies it
+#: queued (AsyncServer._spawn_message swaps in the task, if one was needed).
+_INLINE_WRITER: Any = object()
+
+
 class AsyncServer(BaseServer):
     """An Engine.IO server for asyncio modes: ``aiohttp``, ``sanic``, ``tornado``,
     ``asgi`` or any installed asyncio-family plugin.
@@ -87,6 +92,9 @@ class AsyncServer(BaseServer):
         #: sets this to False in ``attach``.
         self.handle_sigterm = handle_sigterm
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The session whose message handler is taking its first step now (see
+        #: _spawn_message): its replies wait for the handler's end.
+        self._deferring: SessionHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._perform_table: dict[type, Callable[[Any], Awaitable[Any]]] = {
             ReadBody: self._perform_read_body,
@@ -266,6 +274,46 @@ class AsyncServer(BaseServer):
         """
         self._start_eagerly(self._call_handler_logged(event, args))
 
+    def _spawn_message(self, handle: SessionHandle, args: tuple[Any, ...]) -> None:
+        """The ``message`` handler and the session's writes as one eager task.
+
+        An echo's handler queues its reply and ends in its first step. Rather
+        than a writer of its own, started eagerly for that one reply (a second
+        coroutine and, before Python 3.12, a second StopIteration per message),
+        the handler's task sends it once the handler has ended. If the handler
+        waits for anything first, what it queued goes out at once, as before:
+        deferring lasts for the handler's first step only."""
+        outer = self._deferring
+        self._deferring = handle
+        try:
+            task = self._start_eagerly(self._handle_message(handle, args))
+        finally:
+            self._deferring = outer
+        if handle.writer is _INLINE_WRITER:
+            handle.writer = task  # the task is now the session's writer, for Join/Cancel
+        elif handle.wake_deferred:
+            handle.wake_deferred = False  # the handler waits, with replies queued
+            self._wake(handle)
+
+    async def _handle_message(self, handle: SessionHandle, args: tuple[Any, ...]) -> None:
+        handler = self.handlers.get("message")
+        if handler is not None:
+            try:
+                result = handler(*args)
+                if _awaitable(result):
+                    await result
+            except Exception:
+                self.logger.exception("message handler failed")
+        if handle.wake_deferred and self._deferring is handle:
+            # Still the first step: this task becomes the writer, as _wake would
+            # have started one.
+            handle.wake_deferred = False
+            ws = handle.ws
+            if ws is not None and not (handle.writing or handle.broken):
+                handle.writing = True
+                handle.writer = _INLINE_WRITER
+                await self._write_until_empty(handle, ws)
+
     # -- WebSocket writes -------------------------------------------------------------
     #
     # No writer task per session: when a WebSocket session's outbox gets work, a
@@ -280,6 +328,9 @@ class AsyncServer(BaseServer):
             return
         if handle.writing or handle.broken:
             return  # the running writer takes what was just queued
+        if handle is self._deferring:
+            handle.wake_deferred = True  # its message handler sends when it ends
+            return
         handle.writing = True
         handle.writer = self._start_eagerly(self._write_until_empty(handle, ws), isolate=False)
 

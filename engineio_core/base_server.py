@@ -116,6 +116,7 @@ class SessionHandle:
         "lock",
         "session",
         "user_session",
+        "wake_deferred",
         "writer",
         "writing",
         "ws",
@@ -134,6 +135,9 @@ class SessionHandle:
         self.writing = False
         #: A send failed: the connection is gone, only the reader has work left.
         self.broken = False
+        #: Replies were queued while this session's message handler ran its first
+        #: step: it sends them itself when it ends (drivers that start writers).
+        self.wake_deferred = False
 
     @property
     def wake(self) -> Any:
@@ -826,7 +830,7 @@ class BaseServer:
                 self._wake(handle)
             elif isinstance(event, MessageReceived):
                 if self.async_handlers:
-                    self._message(sid, event.data)
+                    self._message(handle, event.data)
                 elif "message" in self.handlers:
                     args = (sid, self._decode_message(event.data))
                     yield from self._call_logged("message", args)
@@ -868,14 +872,19 @@ class BaseServer:
             return None
         event = events[0]
         if type(event) is MessageReceived and self.async_handlers:
-            self._message(handle.session.sid, event.data)
+            self._message(handle, event.data)
             return None
         return events
 
-    def _message(self, sid: str, data: str | bytes) -> None:
+    def _message(self, handle: SessionHandle, data: str | bytes) -> None:
         """Start the ``message`` handler in the background (``async_handlers``)."""
         if "message" in self.handlers:
-            self._spawn_handler("message", (sid, self._decode_message(data)))
+            self._spawn_message(handle, (handle.session.sid, self._decode_message(data)))
+
+    def _spawn_message(self, handle: SessionHandle, args: tuple[Any, ...]) -> None:
+        """Start the ``message`` handler for ``handle``'s session: by default as any
+        other handler; a driver may run it together with the session's writes."""
+        self._spawn_handler("message", args)
 
     def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
         """Run handler ``event`` concurrently, logging its errors; never waits.

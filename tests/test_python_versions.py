@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITES = ["tests/unit", "tests/scenarios", "plugins/eio-asgi/tests/test_asgi_app.py"]
+SUITES = [
+    "tests/unit",
+    "tests/scenarios",
+    "plugins/eio-asgi/tests/test_asgi_app.py",
+    "plugins/eio-asgi/tests/test_asgi_websocket_writes.py",
+]
 
 
 @pytest.mark.timeout(300)
