@@ -5,7 +5,8 @@
 
 Starts the server as run.py does (pinned to core 0, load generator on core 1),
 records it with ``py-spy record`` during the measured window only (all its
-processes, with native frames off), and writes the collapsed stacks
+processes; ``--native`` adds C frames, ``--gil`` keeps only the thread
+holding the GIL), and writes the collapsed stacks
 (``<mode>-<scenario>-<impl>.folded``, for flamegraph.pl or speedscope) and a
 summary of the functions with the most samples, by own time and by time
 including callees (``.txt``).
@@ -120,6 +121,19 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "profiles")
+    parser.add_argument(
+        "--native", action="store_true", help="C frames too (uvloop, the websockets speedups)"
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only threads holding the GIL: under gunicorn gthread, the others only wait",
+    )
+    parser.add_argument(
+        "--blocking",
+        action="store_true",
+        help="pause the server for each sample: consistent stacks, at a cost in speed",
+    )
     args = parser.parse_args()
     if args.impl == "patched":
         if args.patched_src is None:
@@ -142,8 +156,11 @@ def main() -> int:
         spy_argv = [
             str(PY_SPY), "record", "--pid", str(pgid), "--subprocesses",
             "--rate", str(args.rate), "--duration", str(int(args.duration)),
-            "--format", "raw", "--output", str(folded), "--nonblocking",
+            "--format", "raw", "--output", str(folded),
         ]  # fmt: skip
+        spy_argv += [] if args.blocking else ["--nonblocking"]
+        spy_argv += ["--native"] if args.native else []
+        spy_argv += ["--gil"] if args.gil else []
         loadgen = subprocess.Popen(loadgen_argv, stdout=subprocess.PIPE, text=True)
         spy: subprocess.Popen[bytes] | None = None
         assert loadgen.stdout is not None
