@@ -23,6 +23,12 @@ of CPU per message (or handshake), the fastest of all runs, for both implementat
 and for the plain app doing the same number of ASGI calls (the harness's own
 cost); then python-engineio's cost divided by ours, with and without the
 harness's share.
+
+``--instructions`` counts machine instructions per message under valgrind
+instead (one run of each size, no rounds): on a shared VM whose CPU time
+varies 2x, an A/B of a change worth a few percent needs a count that does not::
+
+    .venv/bin/python benchmarks/layer.py --instructions --scale 0.02 --base /tmp/main-before
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -343,25 +350,58 @@ TOTALS = {
 REPEATS = 5
 
 
+def _processed(total: int) -> int:
+    """Messages a child handles for ``total``: the warm-up, then REPEATS runs."""
+    return max(total // 10, SESSIONS) + REPEATS * (total // REPEATS)
+
+
+def _instructions(impl: str, scenario: str, total: int, base: str | None) -> float:
+    """Machine instructions per message, counted by valgrind (cachegrind without its
+    cache model): a child of ``total`` and one of twice that, and the difference
+    over the difference in messages, so start-up and imports drop out. Unlike CPU
+    time, this count is the same from run to run on a noisy machine (within 0.1%)."""
+    counts = []
+    for n in (total, 2 * total):
+        out = _run_child(impl, scenario, n, base, _VALGRIND)
+        found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+        if found is None:
+            raise RuntimeError(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
+        counts.append(int(found.group(1).replace(",", "")))
+    return (counts[1] - counts[0]) / (_processed(2 * total) - _processed(total))
+
+
+_VALGRIND = [
+    "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+]  # fmt: skip
+
+
 def _child(impl: str, scenario: str, total: int, base: str | None) -> float:
+    out = _run_child(impl, scenario, total, base, [])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _run_child(
+    impl: str, scenario: str, total: int, base: str | None, prefix: list[str]
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
+    env["PYTHONHASHSEED"] = "0"  # the same dict layouts, run after run
     if impl == "base":
         # engineio-core from another source tree (a git worktree of the commit to compare).
         tree = Path(base or "").resolve()
         paths = [tree, *sorted((tree / "plugins").glob("eio-*"))]
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
     out = subprocess.run(
-        [str(PYTHONS[impl]), __file__, "--child", impl, scenario, str(total)],
+        [*prefix, str(PYTHONS[impl]), __file__, "--child", impl, scenario, str(total)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
         env=env,
         cwd="/",
     )
     if out.returncode != 0:
         raise RuntimeError(f"{impl} {scenario} failed:\n{out.stderr[-2000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return out
 
 
 def main() -> None:
@@ -378,6 +418,12 @@ def main() -> None:
     parser.add_argument(
         "--impls", default="core,pyeio,plain", help="comma-separated: core, pyeio, plain"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count machine instructions per message under valgrind instead of timing: "
+        "exact on a noisy machine, about 50 times slower (use --scale 0.02)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("IMPL", "SCENARIO", "TOTAL"))
     args = parser.parse_args()
     if args.child:
@@ -385,12 +431,15 @@ def main() -> None:
         print(f"{_measure(impl, scenario, int(total)):.3f}")
         return
     impls = args.impls.split(",") + (["base"] if args.base else [])
+    unit = "instructions" if args.instructions else "µs"
     names = {
-        "core": "engineio-core µs",
-        "pyeio": "python-engineio µs",
-        "plain": "plain app µs",
-        "base": "base µs",
+        "core": f"engineio-core {unit}",
+        "pyeio": f"python-engineio {unit}",
+        "plain": f"plain app {unit}",
+        "base": f"base {unit}",
     }
+    measure = _instructions if args.instructions else _child
+    rounds = 1 if args.instructions else args.rounds
     head = ["scenario", *(names[impl] for impl in impls)]
     if {"core", "pyeio"} <= set(impls):
         head.append("ratio")
@@ -403,12 +452,13 @@ def main() -> None:
     for scenario in args.scenarios.split(","):
         total = int(TOTALS[scenario] * args.scale)
         samples: dict[str, list[float]] = {impl: [] for impl in impls}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for impl in impls:
-                samples[impl].append(_child(impl, scenario, total, args.base))
+                samples[impl].append(measure(impl, scenario, total, args.base))
         print(f"  {scenario}: {samples}", file=sys.stderr)
         med = {impl: min(values) for impl, values in samples.items()}
-        cells = [scenario, *(f"{med[impl]:.1f}" for impl in impls)]
+        shown = "{:,.0f}" if args.instructions else "{:.1f}"
+        cells = [scenario, *(shown.format(med[impl]) for impl in impls)]
         if {"core", "pyeio"} <= set(impls):
             cells.append(f"{med['pyeio'] / med['core']:.2f}x")
             if "plain" in impls:
