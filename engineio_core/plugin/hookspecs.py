@@ -205,7 +205,9 @@ def eio_make_response(response: Response, request: Request) -> Any:
         framework's arguments, e.g. WSGI's ``start_response``).
     :return: the value ``handle_request`` returns to the framework: the
         body iterable in WSGI, an ``aiohttp.web.Response`` in aiohttp, None
-        in ASGI (after the mode has sent the response).
+        in ASGI (after the mode has sent the response). In an asyncio-family
+        mode the hook may be a coroutine function, or return an awaitable
+        (a coroutine of its own, with no wrapper): the server awaits it.
     """
 
 

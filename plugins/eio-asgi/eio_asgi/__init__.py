@@ -7,6 +7,7 @@ class lives in :mod:`eio_asgi._app` and is exported here as ``ASGIApp``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from eio_asgi._app import ASGIApp
@@ -60,8 +61,9 @@ def eio_translate_request(args: tuple[Any, ...]) -> Request:
 
 
 @hookimpl
-async def eio_make_response(response: Response, request: Request) -> None:
-    await make_response(response, request)
+def eio_make_response(response: Response, request: Request) -> Awaitable[None]:
+    # The coroutine itself, for handle_request to await: no wrapper per request.
+    return make_response(response, request)
 
 
 @hookimpl

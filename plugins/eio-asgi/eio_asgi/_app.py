@@ -49,6 +49,7 @@ class ASGIApp:
         self.other_asgi_app = other_asgi_app
         self.static_files = dict(static_files or {})
         self.engineio_path = "/" + engineio_path.strip("/")
+        self._engineio_prefix = self.engineio_path + "/"
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
 
@@ -58,7 +59,7 @@ class ASGIApp:
             await self._lifespan(scope, receive, send)
             return
         path = scope.get("path", "/")
-        if path == self.engineio_path or path.startswith(self.engineio_path + "/"):
+        if path.startswith(self._engineio_prefix) or path == self.engineio_path:
             await self.engineio_server.handle_request(scope, receive, send)
             return
         if kind == "http" and scope.get("method") in ("GET", "HEAD"):
