@@ -39,6 +39,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -430,6 +431,8 @@ def main() -> None:
         impl, scenario, total = args.child
         print(f"{_measure(impl, scenario, int(total)):.3f}")
         return
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
     impls = args.impls.split(",") + (["base"] if args.base else [])
     unit = "instructions" if args.instructions else "µs"
     names = {
@@ -450,7 +453,8 @@ def main() -> None:
     print("| " + " | ".join(head) + " |")
     print("|---" + "|---:" * (len(head) - 1) + "|")
     for scenario in args.scenarios.split(","):
-        total = int(TOTALS[scenario] * args.scale)
+        # At least one message per session in each of the child's runs.
+        total = max(int(TOTALS[scenario] * args.scale), REPEATS * SESSIONS)
         samples: dict[str, list[float]] = {impl: [] for impl in impls}
         for _ in range(rounds):
             for impl in impls:
