@@ -16,6 +16,7 @@ Use::
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from engineio_core.plugin.asyncio_mode import (
@@ -77,10 +78,11 @@ def eio_translate_request(args: tuple[Any, ...]) -> Request:
 
 
 @hookimpl
-async def eio_make_response(response: Response, request: Request) -> HTTPResponse | None:
+def eio_make_response(response: Response, request: Request) -> Awaitable[HTTPResponse | None]:
     from eio_sanic import _translate
 
-    return await _translate.make_response(response, request)
+    # The coroutine itself, for handle_request to await: no wrapper per request.
+    return _translate.make_response(response, request)
 
 
 @hookimpl
