@@ -88,14 +88,20 @@ def run(test: Callable[[engineio_core.AsyncServer, Any], Awaitable[None]], **opt
     asyncio.run(main())
 
 
+async def echo_peer(server: engineio_core.AsyncServer, app: Any) -> tuple[Peer, str]:
+    """An echo ``message`` handler, and one client connected."""
+
+    @server.on("message")
+    async def echo(sid: str, data: Any) -> None:
+        await server.send(sid, data)
+
+    peer = Peer(app)
+    return peer, await peer.open()
+
+
 def test_an_echo_is_written_by_the_handler_and_leaves_no_writer() -> None:
     async def test(server: engineio_core.AsyncServer, app: Any) -> None:
-        @server.on("message")
-        async def echo(sid: str, data: Any) -> None:
-            await server.send(sid, data)
-
-        peer = Peer(app)
-        sid = await peer.open()
+        peer, sid = await echo_peer(server, app)
         starts = 0
         start_eagerly = server._start_eagerly
 
@@ -165,12 +171,7 @@ def test_replies_to_every_session_from_one_handler() -> None:
 
 def test_a_blocked_write_makes_the_handler_task_the_writer() -> None:
     async def test(server: engineio_core.AsyncServer, app: Any) -> None:
-        @server.on("message")
-        async def echo(sid: str, data: Any) -> None:
-            await server.send(sid, data)
-
-        peer = Peer(app)
-        sid = await peer.open()
+        peer, sid = await echo_peer(server, app)
         handle = server._sessions[sid]
         peer.hold = asyncio.get_running_loop().create_future()
         peer.say("a")
@@ -198,17 +199,12 @@ def test_a_peer_that_stops_reading_is_dropped_and_its_writer_cancelled() -> None
         gone = asyncio.Event()
         reasons: list[Any] = []
 
-        @server.on("message")
-        async def echo(sid: str, data: Any) -> None:
-            await server.send(sid, data)
-
         @server.on("disconnect")
         def disconnect(sid: str, reason: Any) -> None:
             reasons.append(reason)
             gone.set()
 
-        peer = Peer(app)
-        sid = await peer.open()
+        peer, sid = await echo_peer(server, app)
         handle = server._sessions[sid]
         peer.hold = asyncio.get_running_loop().create_future()  # never released
         peer.say("a")
