@@ -131,7 +131,15 @@ class AsyncServer(BaseServer):
         request = self._mode.translate_request(args)
         if not isinstance(request, Request):
             request = await request
-        result = await self._run(self._request_flow(request))
+        flow = self._request_flow(request)
+        # The first step here: a poll with packets waiting ends in it, and then
+        # needs no driver coroutine.
+        try:
+            op = flow.send(None)
+        except StopIteration as stop:
+            result = stop.value
+        else:
+            result = await self._run(flow, op)
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
         reply = self._mode.make_response(result, request)
@@ -212,20 +220,27 @@ class AsyncServer(BaseServer):
 
     # -- driver --------------------------------------------------------------------------
 
-    async def _run(self, flow: Flow) -> Any:
+    async def _run(self, flow: Flow, op: Any = None) -> Any:
+        """Drive ``flow`` to its end; ``op``: the one its first step yielded, if taken."""
         table = self._perform_table
-        result: Any = None
-        error: BaseException | None = None
-        while True:
+        if op is None:
             try:
-                op = flow.throw(error) if error is not None else flow.send(result)
+                op = flow.send(None)
             except StopIteration as stop:
                 return stop.value
-            error = None
+        while True:
             try:
                 result = await table[type(op)](op)
             except Exception as exc:
-                result, error = None, exc
+                try:
+                    op = flow.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    op = flow.send(result)
+                except StopIteration as stop:
+                    return stop.value
 
     def _keep(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         # The loop only keeps weak references to tasks: hold them until done.
@@ -246,8 +261,8 @@ class AsyncServer(BaseServer):
         read = op.request.read_body
         if read is None:
             return b""
-        body: bytes = await _maybe_await(read(op.limit))
-        return body
+        body = read(op.limit)  # a coroutine, as the hook asks; bytes are taken too
+        return body if isinstance(body, bytes) else await body
 
     async def _perform_wait(self, op: WaitWake) -> None:
         if op.event.is_set():
@@ -324,7 +339,8 @@ class AsyncServer(BaseServer):
     def _wake(self, handle: SessionHandle) -> None:
         ws = handle.ws
         if ws is None:
-            handle.wake.set()  # a pending poll, or a writer-less state
+            if handle.session.poll_pending:
+                handle.wake.set()  # else the next poll finds the packets itself
             return
         if handle.writing or handle.broken:
             return  # the running writer takes what was just queued

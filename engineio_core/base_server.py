@@ -377,6 +377,8 @@ class BaseServer:
         return Response(status or code.status, headers, error_body(code))
 
     def _cors_headers(self, request: Request) -> list[tuple[str, str]]:
+        if "origin" not in request.headers:
+            return []  # not a CORS request (engine.io-client under Node.js, most POSTs)
         return self.router.cors.response_headers(request)
 
     def _respond(self, request: Request, body: bytes, content_type: str) -> Response:
@@ -439,6 +441,15 @@ class BaseServer:
     def _request_flow(self, request: Request) -> Flow:
         """Answer one HTTP request: returns a Response or a _WebSocketDone."""
         decision = self.router.route(request, self._lookup, time.monotonic())
+        # By type, the commonest first: an echo's requests are polls and POSTs.
+        if type(decision) is Post:
+            return (yield from self._post_flow(request, decision))
+        if type(decision) is Poll:
+            return (yield from self._poll_flow(request, decision))
+        if isinstance(decision, Handshake):
+            if decision.transport is Transport.WEBSOCKET:
+                return (yield from self._websocket_handshake_flow(request, decision))
+            return (yield from self._polling_handshake_flow(request, decision))
         if isinstance(decision, Reject):
             return self._error(request, decision.code, decision.detail)
         if isinstance(decision, Preflight):
@@ -449,14 +460,6 @@ class BaseServer:
             if handle is not None:
                 yield from self._close(handle, DisconnectReason.PING_TIMEOUT)
             return self._error(request, ErrorCode.UNKNOWN_SID, "session timed out")
-        if isinstance(decision, Handshake):
-            if decision.transport is Transport.WEBSOCKET:
-                return (yield from self._websocket_handshake_flow(request, decision))
-            return (yield from self._polling_handshake_flow(request, decision))
-        if isinstance(decision, Poll):
-            return (yield from self._poll_flow(request, decision))
-        if isinstance(decision, Post):
-            return (yield from self._post_flow(request, decision))
         if isinstance(decision, Upgrade):
             return (yield from self._upgrade_flow(request, decision.session))
         if isinstance(decision, RefuseWebSocket):

@@ -58,11 +58,21 @@ def decode_payload(body: bytes, protocol: int, content_type: str = "") -> list[P
     """Decode a POST body into packets; raise :class:`ProtocolError` if invalid."""
     if not body:
         raise ProtocolError("empty payload")
-    is_binary = content_type.split(";", 1)[0].strip().lower() == "application/octet-stream"
+    ctype = content_type.lower()
+    # (The full check only for a type that might be it: every text POST skips it.)
+    is_binary = "octet-stream" in ctype and (
+        ctype.split(";", 1)[0].strip() == "application/octet-stream"
+    )
     if protocol >= 4:
         if is_binary:
             raise ProtocolError("binary payloads are not part of protocol v4")
-        return [decode_packet(part, 4) for part in _utf8(body).split(SEPARATOR)]
+        try:
+            text = body.decode()
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("payload is not valid UTF-8") from exc
+        if SEPARATOR not in text:
+            return [decode_packet(text, 4)]  # one packet: no split, no comprehension
+        return [decode_packet(part, 4) for part in text.split(SEPARATOR)]
     if is_binary:
         return _decode_v3_binary(body)
     return decode_text_payload(_utf8(body), protocol)

@@ -8,7 +8,7 @@ codes: transport, origin, session, then method.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from engineio_core.protocol.cors import CorsPolicy
@@ -110,28 +110,34 @@ class Router:
                 return Reject(ErrorCode.FORBIDDEN, "preflight from a disallowed origin")
             return Preflight()
 
-        transport_name = request.arg("transport")
+        # The query is read directly, not through Request.arg: this runs for every
+        # request, and five method calls are a tenth of the router's time.
+        get = request.query.get
+        values = get("transport")
+        transport_name = values[0] if values else None
         transport = self._transports.get(transport_name)  # type: ignore[arg-type]
         if transport is None:
             return Reject(ErrorCode.UNKNOWN_TRANSPORT, f"transport {transport_name!r} not allowed")
-        if not self.cors.origin_allowed(request):
-            return Reject(ErrorCode.FORBIDDEN, f"origin {request.headers.get('origin')!r} refused")
-        is_upgrade = request.headers.get("upgrade", "").lower() == "websocket"
+        headers = request.headers
+        if "origin" in headers and not self.cors.origin_allowed(request):
+            return Reject(ErrorCode.FORBIDDEN, f"origin {headers.get('origin')!r} refused")
 
-        jsonp = request.arg("j")
+        values = get("j")
+        jsonp = values[0] if values else None
         if jsonp is not None and not (jsonp.isdigit() and jsonp.isascii() and len(jsonp) < 10):
             return Reject(ErrorCode.BAD_REQUEST, "invalid JSONP index")
-        b64 = request.arg("b64") not in (None, "", "0", "false")
+        values = get("b64")
+        b64 = values[0] not in ("", "0", "false") if values else False
 
-        sid = request.arg("sid")
-        if sid:
-            session = lookup(sid)
+        values = get("sid")
+        if values and values[0]:
+            session = lookup(values[0])
             if session is None or session.state is SessionState.CLOSED:
                 return Reject(ErrorCode.UNKNOWN_SID, "unknown sid")
             if session.expired(now):
                 return Expired(session)
             if transport is Transport.WEBSOCKET:
-                if not is_upgrade:
+                if not _is_upgrade(headers):
                     return Reject(ErrorCode.BAD_REQUEST, "websocket transport without an upgrade")
                 if session.closed:
                     return Reject(ErrorCode.UNKNOWN_SID, "session is closing")
@@ -156,6 +162,10 @@ class Router:
                 ErrorCode.UNSUPPORTED_PROTOCOL_VERSION,
                 f"EIO={request.arg('EIO')!r} not supported",
             )
-        if transport is Transport.WEBSOCKET and not is_upgrade:
+        if transport is Transport.WEBSOCKET and not _is_upgrade(request.headers):
             return Reject(ErrorCode.BAD_REQUEST, "websocket handshake without an upgrade")
         return Handshake(transport, protocol, jsonp, b64)
+
+
+def _is_upgrade(headers: Mapping[str, str]) -> bool:
+    return headers.get("upgrade", "").lower() == "websocket"

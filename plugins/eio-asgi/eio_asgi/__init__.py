@@ -7,11 +7,8 @@ class lives in :mod:`eio_asgi._app` and is exported here as ``ASGIApp``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any
-
+from eio_asgi import _translate
 from eio_asgi._app import ASGIApp
-from eio_asgi._translate import make_response, translate_request
 from eio_asgi._websocket import ASGIWebSocket
 from engineio_core.plugin.asyncio_mode import (
     eio_create_event,
@@ -21,7 +18,7 @@ from engineio_core.plugin.asyncio_mode import (
 )
 from engineio_core.plugin.hookspecs import hookimpl
 from engineio_core.plugin.types import ModeInfo
-from engineio_core.protocol.http import Request, Response
+from engineio_core.protocol.http import Request
 
 __all__ = [
     "ASGIApp",
@@ -55,15 +52,10 @@ def eio_unavailable_reason() -> str | None:
     return None
 
 
-@hookimpl
-def eio_translate_request(args: tuple[Any, ...]) -> Request:
-    return translate_request(args)
-
-
-@hookimpl
-def eio_make_response(response: Response, request: Request) -> Awaitable[None]:
-    # The coroutine itself, for handle_request to await: no wrapper per request.
-    return make_response(response, request)
+# The translation functions are the hooks themselves: no wrapper call per request.
+# (make_response's coroutine is what handle_request awaits.)
+eio_translate_request = hookimpl(_translate.translate_request)
+eio_make_response = hookimpl(_translate.make_response)
 
 
 @hookimpl

@@ -10,9 +10,15 @@ from engineio_core.protocol.http import Request, Response, parse_content_length,
 Scope = dict[str, Any]
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", ()):
+def _headers(raw: Any) -> dict[str, str]:
+    if type(raw) is not list:
+        raw = list(raw)  # ASGI allows any iterable
+    # One C-level pass for the usual request, in which no name repeats.
+    headers = {name.lower().decode("latin-1"): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):
+        return headers
+    headers = {}
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
@@ -59,51 +65,77 @@ def _http_scheme(scope: Scope) -> str:
 
 def translate_request(args: tuple[Any, ...]) -> Request:
     scope, receive, send = args
-    headers = _headers(scope)
-    is_websocket = scope["type"] == "websocket"
-    if is_websocket:
+    # Keys the ASGI spec requires are subscripted; optional ones have defaults.
+    headers = _headers(scope["headers"])
+    scheme = scope.get("scheme", "http")
+    if scope["type"] == "websocket":
         headers.setdefault("upgrade", "websocket")
-    length = parse_content_length(headers.get("content-length"))
-
-    async def read_body(limit: int) -> bytes:
-        if is_websocket:
-            return b""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # http.disconnect
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit or not message.get("more_body", False):
-                break
-        return b"".join(chunks)[:limit]
-
+        method = "GET"
+        read_body = None  # a WebSocket request has no body
+        scheme = _HTTP_SCHEMES.get(scheme, scheme)
+    else:
+        method = scope["method"]
+        # Only a POST's body is read (no reader made for every poll).
+        read_body = partial(_read_body, receive) if method == "POST" else None
+    # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(
-        method="GET" if is_websocket else scope.get("method", "GET"),
-        path=scope.get("path", "/"),
-        query=parse_query(scope.get("query_string", b"").decode("latin-1")),
-        headers=headers,
-        remote_addr=(scope.get("client") or ("", 0))[0],
-        scheme=_http_scheme(scope),
-        content_length=length,
-        read_body=read_body,
-        make_environ=partial(_environ, scope, headers, receive, send),
-        native=args,
+        method,
+        scope["path"],
+        parse_query(scope["query_string"].decode("latin-1")),
+        headers,
+        (scope.get("client") or ("", 0))[0],
+        scheme,
+        parse_content_length(headers.get("content-length")),
+        read_body,
+        None,
+        args,
+        partial(_environ, scope, headers, receive, send),
     )
+
+
+async def _read_body(receive: Any, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # http.disconnect
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit or not message.get("more_body", False):
+            break
+    return b"".join(chunks)[:limit]
 
 
 async def make_response(response: Response, request: Request) -> None:
     scope, receive, send = request.native
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    encoded = _ENCODED_HEADERS
+    headers = []
+    for pair in response.headers:
+        raw = encoded.get(pair)
+        if raw is None:
+            name, value = pair
+            raw = (name.encode("latin-1"), value.encode("latin-1"))
+            if len(encoded) < _ENCODED_HEADERS_MAX and name in _CONSTANT_HEADERS:
+                encoded[pair] = raw
+        headers.append(raw)
     if scope["type"] == "websocket":
         await deny_websocket(scope, receive, send, response.status, headers, response.body)
         return
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    headers.append((b"content-length", b"%d" % len(response.body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+# Response headers whose values come from a small set (content types, the CORS
+# flags, encodings), encoded once per process rather than once per response.
+# Cookies and echoed origins are left out: their values vary.
+_CONSTANT_HEADERS = frozenset(
+    ("Content-Type", "Content-Encoding", "Vary", "Access-Control-Allow-Credentials")
+)
+_ENCODED_HEADERS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_HEADERS_MAX = 64
 
 
 async def deny_websocket(
