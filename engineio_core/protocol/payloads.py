@@ -63,19 +63,16 @@ def decode_payload(body: bytes, protocol: int, content_type: str = "") -> list[P
     is_binary = "octet-stream" in ctype and (
         ctype.split(";", 1)[0].strip() == "application/octet-stream"
     )
-    if protocol >= 4:
-        if is_binary:
+    if is_binary:
+        if protocol >= 4:
             raise ProtocolError("binary payloads are not part of protocol v4")
-        try:
-            text = body.decode()
-        except UnicodeDecodeError as exc:
-            raise ProtocolError("payload is not valid UTF-8") from exc
+        return _decode_v3_binary(body)
+    text = _utf8(body)
+    if protocol >= 4:
         if SEPARATOR not in text:
             return [decode_packet(text, 4)]  # one packet: no split, no comprehension
         return [decode_packet(part, 4) for part in text.split(SEPARATOR)]
-    if is_binary:
-        return _decode_v3_binary(body)
-    return decode_text_payload(_utf8(body), protocol)
+    return _decode_v3_text(text)
 
 
 def decode_text_payload(text: str, protocol: int) -> list[Packet]:

@@ -134,7 +134,7 @@ class Router:
             session = lookup(values[0])
             if session is None or session.state is SessionState.CLOSED:
                 return Reject(ErrorCode.UNKNOWN_SID, "unknown sid")
-            if session.expired(now):
+            if now >= session.alive_until and not session.closed:  # Session.expired, inline
                 return Expired(session)
             if transport is Transport.WEBSOCKET:
                 if not _is_upgrade(headers):

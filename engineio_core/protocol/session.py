@@ -20,7 +20,7 @@ Invariants:
 * Heartbeat: in v4 the server pings at ``next_ping_at`` and the client must
   pong within ``ping_timeout``; in v3 the client pings and any packet keeps
   the session alive for ``ping_interval + ping_timeout``. Either way
-  :meth:`Session.alive_until` says when the session is dead, so a request
+  :attr:`Session.alive_until` says when the session is dead, so a request
   arriving late is refused by the clock even if the heartbeat loop lags.
 """
 
@@ -105,11 +105,11 @@ class Session:
     """One client's session. Not thread-safe: the driver serialises calls."""
 
     __slots__ = (
-        "_alive_until_v3",
         "_final_packet",
         "_grace_until",
         "_next_ping_at",
         "_pong_due",
+        "alive_until",
         "closed",
         "config",
         "outbox",
@@ -144,7 +144,11 @@ class Session:
         interval, timeout = config.ping_interval, config.ping_timeout
         self._next_ping_at = now + interval if protocol >= 4 else inf
         self._pong_due = inf
-        self._alive_until_v3 = now + interval + timeout if protocol < 4 else inf
+        #: When the session counts as dead by the heartbeat rules: an attribute, kept
+        #: current by the packets that move it, since every request checks it.
+        #: v4: the deadline for the pong to the next ping (a ping sent does not move
+        #: it); v3: the last packet's time plus interval and timeout.
+        self.alive_until = now + interval + timeout
 
     def __repr__(self) -> str:
         return f"<Session {self.sid} {self.state.value} {self.transport.value} v{self.protocol}>"
@@ -155,16 +159,8 @@ class Session:
     def upgraded(self) -> bool:
         return self.state is SessionState.UPGRADED
 
-    def alive_until(self) -> float:
-        """When the session counts as dead by the heartbeat rules."""
-        if self.protocol < 4:
-            return self._alive_until_v3
-        if self._pong_due < inf:
-            return self._pong_due
-        return self._next_ping_at + self.config.ping_timeout
-
     def expired(self, now: float) -> bool:
-        return not self.closed and now >= self.alive_until()
+        return not self.closed and now >= self.alive_until
 
     def next_deadline(self) -> float:
         """When :meth:`tick` next has something to do (``inf``: never)."""
@@ -172,7 +168,7 @@ class Session:
             return inf
         if self.state is SessionState.CLOSING:
             return self._grace_until
-        deadline = min(self.alive_until(), self.upgrade_deadline)
+        deadline = min(self.alive_until, self.upgrade_deadline)
         if self._pong_due == inf:
             deadline = min(deadline, self._next_ping_at)
         return deadline
@@ -184,7 +180,7 @@ class Session:
         if self.closed:
             return []
         if self.protocol < 4:
-            self._alive_until_v3 = now + self.config.ping_interval + self.config.ping_timeout
+            self.alive_until = now + self.config.ping_interval + self.config.ping_timeout
         ptype = packet.type
         if ptype is PacketType.MESSAGE:
             data = packet.data
@@ -194,6 +190,7 @@ class Session:
                 return self.close(DisconnectReason.TRANSPORT_ERROR, now)
             self._pong_due = inf
             self._next_ping_at = now + self.config.ping_interval
+            self.alive_until = self._next_ping_at + self.config.ping_timeout
             return []
         if ptype is PacketType.PING:
             if self.protocol >= 4:
@@ -228,7 +225,7 @@ class Session:
                 self.outbox.clear()
                 return [WAKE]
             return []
-        if self.config.monitor_clients and now >= self.alive_until():
+        if self.config.monitor_clients and now >= self.alive_until:
             return self.close(DisconnectReason.PING_TIMEOUT, now)
         events: list[Event] = []
         if state is SessionState.UPGRADING and now >= self.upgrade_deadline:
@@ -267,11 +264,17 @@ class Session:
 
     # -- polling -----------------------------------------------------------------
 
-    def begin_poll(self) -> None:
-        """A GET arrived; a second one while one is pending is a client error."""
+    def begin_poll(self) -> list[Packet]:
+        """A GET arrived: returns what it answers now. If that is nothing, the GET
+        is pending until :meth:`end_poll`; a second one meanwhile is a client error.
+
+        One call for the commonest poll, the one that finds packets waiting."""
         if self.poll_pending:
             raise ProtocolError("overlapping GET requests for one session")
-        self.poll_pending = True
+        packets = self.take_for_poll()
+        if not packets:
+            self.poll_pending = True
+        return packets
 
     def end_poll(self) -> None:
         self.poll_pending = False

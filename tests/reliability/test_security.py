@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import re
-import secrets
 import shutil
 import string
 import subprocess
@@ -465,17 +465,18 @@ def test_cookie_setting_refused_at_server_construction() -> None:
         engineio_core.Server(async_mode="threading", cookie="io\r\nX-Injected: 1")
 
 
-def test_session_ids_come_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_ids_come_from_the_os_csprng(monkeypatch: pytest.MonkeyPatch) -> None:
+    """120 bits from os.urandom (the source secrets uses), in URL-safe base64."""
     calls: list[int] = []
 
-    def token_urlsafe(nbytes: int) -> str:
+    def urandom(nbytes: int) -> bytes:
         calls.append(nbytes)
-        return "T" * 20
+        return b"\xfb\xff" + b"\x00" * (nbytes - 2)
 
-    monkeypatch.setattr(secrets, "token_urlsafe", token_urlsafe)
+    monkeypatch.setattr(os, "urandom", urandom)
     server = engineio_core.Server(async_mode="threading")
-    assert server.generate_id() == "T" * 20
-    assert calls == [15]  # 120 bits
+    assert server.generate_id() == "-_8" + "A" * 17  # "+/8AAA..." in standard base64
+    assert calls == [15]
 
 
 def test_session_ids_are_uniformly_distributed() -> None:

@@ -31,7 +31,7 @@ def test_v4_server_pings_at_interval_and_pong_resets() -> None:
     assert s.tick(100.29) == []
     assert s.tick(100.3) == [Wake()]
     assert s.take_for_poll() == [PING]
-    assert s.alive_until() == pytest.approx(100.5)
+    assert s.alive_until == pytest.approx(100.5)
     s.receive(Packet(PacketType.PONG), 100.35)
     assert s.next_deadline() == pytest.approx(100.65)
     assert not s.expired(100.8)
@@ -52,7 +52,7 @@ def test_v3_client_pings_and_server_pongs() -> None:
     assert s.tick(100.4) == []  # the server never pings in v3
     assert s.receive(Packet(PacketType.PING, "x"), 100.45) == [Wake()]
     assert s.take_for_poll() == [Packet(PacketType.PONG, "x")]
-    assert s.alive_until() == pytest.approx(100.95)
+    assert s.alive_until == pytest.approx(100.95)
     assert s.expired(100.95)
 
 
