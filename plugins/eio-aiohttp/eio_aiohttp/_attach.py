@@ -25,11 +25,15 @@ def attach(app: web.Application, server: Any, path: str) -> None:
         )
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        # With handler_cancellation on (aiohttp's TestServer turns it on), aiohttp
-        # cancels a handler whose client left. Let the exchange finish anyway: the
-        # failed read or receive then ends the session now, as Node does, instead
-        # of leaving it to the next ping timeout.
-        response: web.StreamResponse = await asyncio.shield(server.handle_request(request))
+        response: web.StreamResponse
+        if _cancels_handlers(request):
+            # aiohttp cancels a handler whose client left. Let the exchange finish
+            # anyway: the failed read or receive then ends the session now, as
+            # Node does, instead of leaving it to the next ping timeout.
+            response = await asyncio.shield(server.handle_request(request))
+        else:
+            # The default: no shield, whose task and future would cost every request.
+            response = await server.handle_request(request)
         return response
 
     async def shutdown(app: web.Application) -> None:
@@ -39,3 +43,14 @@ def attach(app: web.Application, server: Any, path: str) -> None:
     for route in routes:
         app.router.add_route("*", route, handle)
     app.on_shutdown.append(shutdown)
+
+
+def _cancels_handlers(request: web.BaseRequest) -> bool:
+    """Whether aiohttp cancels this request's handler when its client leaves.
+
+    That is ``handler_cancellation`` of the ``web.Server`` behind the connection:
+    off by default since aiohttp 3.9 (``run_app``, ``AppRunner``), on in its test
+    server. The connection names its server only in a private attribute, so an
+    aiohttp without it counts as cancelling, and the request is shielded."""
+    manager = getattr(request.protocol, "_manager", None)
+    return bool(getattr(manager, "handler_cancellation", True))

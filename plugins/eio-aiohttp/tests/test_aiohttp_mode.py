@@ -352,6 +352,28 @@ def test_post_abandoned_mid_body_closes_the_session(
     no_errors_logged(caplog)
 
 
+@pytest.mark.parametrize("handler_cancellation", [False, True])
+def test_requests_are_shielded_only_where_aiohttp_cancels_handlers(
+    handler_cancellation: bool,
+) -> None:
+    """The shield (a task and a future per request) only where aiohttp would cancel."""
+    from eio_aiohttp._attach import _cancels_handlers
+
+    async def report(request: web.Request) -> web.Response:
+        return web.Response(text=str(_cancels_handlers(request)))
+
+    async def test() -> None:
+        app = attached(Echo())
+        app.router.add_get("/cancels", report)
+        async with (
+            serving(app, handler_cancellation) as (_, client),
+            client.get("/cancels") as resp,
+        ):
+            assert await resp.text() == str(handler_cancellation)
+
+    run(test)
+
+
 def test_app_shutdown_closes_every_session() -> None:
     echo = Echo()
 
