@@ -8,12 +8,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http import HttpProcessingError
 
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
 
 
 def _headers(request: web.BaseRequest) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, value in request.headers.items():
+    raw = request.headers
+    # One C-level pass for the usual request, in which no name repeats.
+    headers = {name.lower(): value for name, value in raw.items()}
+    if len(headers) == len(raw):
+        return headers
+    headers = {}
+    for raw_name, value in raw.items():
         name = raw_name.lower()
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
@@ -59,41 +64,40 @@ def _environ(request: web.BaseRequest, headers: dict[str, str]) -> dict[str, Any
 def translate_request(args: tuple[Any, ...]) -> Request:
     (request,) = args
     headers = _headers(request)
-    try:
-        length = request.content_length
-    except ValueError:
-        length = None
-    stream = request.content
-
-    async def read_body(limit: int) -> bytes:
-        chunks: list[bytes] = []
-        remaining = limit
-        try:
-            while remaining > 0:
-                chunk = await stream.read(remaining)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        except (OSError, HttpProcessingError):
-            # The client went away mid-body (or sent a broken one). Never hand
-            # the core a truncated payload: an empty one is refused as invalid,
-            # which closes the session, as Node's engine.io does.
-            return b""
-        return b"".join(chunks)
-
+    method = request.method
+    # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(
-        method=request.method,
-        path=request.path,
-        query=parse_query(request.query_string),
-        headers=headers,
-        remote_addr=request.remote or "",
-        scheme=request.scheme,
-        content_length=length,
-        read_body=read_body,
-        make_environ=partial(_environ, request, headers),
-        native=args,
+        method,
+        request.path,
+        parse_query(request.query_string),
+        headers,
+        request.remote or "",
+        request.scheme,
+        parse_content_length(headers.get("content-length")),
+        # Only a POST's body is read (no reader made for every poll).
+        partial(_read_body, request.content) if method == "POST" else None,
+        None,
+        args,
+        partial(_environ, request, headers),
     )
+
+
+async def _read_body(stream: Any, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = limit
+    try:
+        while remaining > 0:
+            chunk = await stream.read(remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except (OSError, HttpProcessingError):
+        # The client went away mid-body (or sent a broken one). Never hand the
+        # core a truncated payload: an empty one is refused as invalid, which
+        # closes the session, as Node's engine.io does.
+        return b""
+    return b"".join(chunks)
 
 
 def make_response(response: Response) -> web.Response:
