@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import LOADGEN, SCENARIOS, free_port, wait_ready
-from servers import APPS, PYTHONS, SERVERS, source_path
+from servers import APPS, PYTHONS, ROOT, SERVERS, source_path
 
 _SUMMARY = re.compile(rb"^summary:\s+(\d+)", re.MULTILINE)
 
@@ -72,10 +72,13 @@ def count(mode: str, impl: str, scenario_name: str, duration: float, log: Any) -
         ]  # fmt: skip
         env = {
             **os.environ,
+            # engineio-core from this tree (or --base's), whatever .venv installed.
             "PYTHONPATH": (
-                os.pathsep.join([source_path(BASE_SRC[0]), str(APPS)])
-                if impl == "base"
-                else str(APPS)
+                str(APPS)
+                if impl == "pyeio"
+                else os.pathsep.join(
+                    [source_path(BASE_SRC[0] if impl == "base" else ROOT), str(APPS)]
+                )
             ),
             "PYTHONHASHSEED": "0",
             "BENCH_IMPL": "core" if impl == "base" else impl,
@@ -154,8 +157,8 @@ def per_message(mode: str, impl: str, scenario: str, duration: float, log: Any) 
 def table(rows: list[dict[str, Any]], modes: Sequence[str], scenarios: Sequence[str]) -> str:
     lines = [
         "| mode | scenario | engineio-core | python-engineio | ratio | requests per message"
-        " (core / pyeio, longer run) |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        " (core / pyeio, longer run) | ratio per request |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
     ]
     found = {(r["mode"], r["impl"], r["scenario"]): r for r in rows}
     for mode in modes:
@@ -175,8 +178,14 @@ def table(rows: list[dict[str, Any]], modes: Sequence[str], scenarios: Sequence[
                 else "—"
                 for r in (core, pyeio)
             )
+            per_request = "—"
+            if core is not None and pyeio is not None:
+                rc, rp = core["requests_per_message"][1], pyeio["requests_per_message"][1]
+                if rc and rp:
+                    per_request = f"{(pyeio['per_message'] / rp) / (core['per_message'] / rc):.2f}x"
             lines.append(
-                f"| {mode} | {scenario} | {_fmt(core)} | {_fmt(pyeio)} | {ratio} | {rpm} |"
+                f"| {mode} | {scenario} | {_fmt(core)} | {_fmt(pyeio)} | {ratio} | {rpm}"
+                f" | {per_request} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -211,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for mode in modes:
             for scenario in scenarios:
                 for impl in args.impls.split(","):
-                    row = per_message(mode, impl, scenario, args.duration, log)
+                    try:
+                        row = per_message(mode, impl, scenario, args.duration, log)
+                    except Exception as exc:  # one cell failing leaves the others
+                        print(f"{mode} {scenario} {impl}: failed: {exc}", flush=True)
+                        continue
                     print(
                         f"{mode} {scenario} {impl}: {row['per_message']:,.0f} instructions per"
                         f" message (messages {row['messages']}, requests per message"
