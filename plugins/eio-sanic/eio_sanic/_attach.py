@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from sanic import Request as SanicRequest
@@ -22,7 +24,8 @@ class EngineIORoute:
     Sanic's connection protocol (see :mod:`eio_sanic._websocket`).
 
     Sanic cancels a handler as soon as its client's TCP connection is gone.
-    The server's work runs in its own task, shielded from that, so a
+    The server's work runs in its own task from its first wait on, shielded
+    from that, so a
     WebSocket session still ends through the server (disconnect handler,
     reason "transport close") and a pending poll still runs its cleanup.
     The exception is a body read in progress: it would wait forever, so that
@@ -35,36 +38,65 @@ class EngineIORoute:
     def __init__(self, server: Any, name: str) -> None:
         self.server = server
         self.__name__ = name
-        self._detached: set[asyncio.Task[Any]] = set()
+        self._detached: set[asyncio.Future[Any]] = set()
 
     async def __call__(self, request: SanicRequest) -> Any:
         body_read = BodyRead()
+        outcome = _Outcome()
         token = current_body_read.set(body_read)
         try:
-            task = asyncio.ensure_future(self.server.handle_request(request))
+            handling = outcome.run(self.server.handle_request(request))
+            if request.headers.get("upgrade", "").lower() == "websocket":
+                # The socket's reader takes the task it runs in as the session's
+                # (SanicWebSocket._receive_direct): a task of its own from the start.
+                pending: asyncio.Future[Any] | None = asyncio.ensure_future(handling)
+            else:
+                # Most requests end in their first step (a handshake, a POST, a
+                # poll that finds packets): run it now, with no task and no
+                # shield. A task takes over only if the request has to wait.
+                pending = self.server._start_eagerly(handling)
         finally:
             current_body_read.reset(token)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if body_read.active:
-                task.cancel()
-            else:
-                self._detach(task)
-            raise
+        if pending is not None:
+            try:
+                await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if body_read.active:
+                    pending.cancel()
+                else:
+                    self._detach(pending, outcome)
+                raise
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
 
-    def _detach(self, task: asyncio.Task[Any]) -> None:
+    def _detach(self, pending: asyncio.Future[Any], outcome: _Outcome) -> None:
         # The loop keeps weak references only: hold the task until it is done.
-        self._detached.add(task)
-        task.add_done_callback(self._finished)
+        self._detached.add(pending)
+        pending.add_done_callback(partial(self._finished, outcome))
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._detached.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            self.server.logger.error("request handling failed after the client left", exc_info=exc)
+    def _finished(self, outcome: _Outcome, pending: asyncio.Future[Any]) -> None:
+        self._detached.discard(pending)
+        if outcome.error is not None:
+            self.server.logger.error(
+                "request handling failed after the client left", exc_info=outcome.error
+            )
+
+
+class _Outcome:
+    """What the server's handling of one request returned or raised."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: Exception | None = None
+
+    async def run(self, handling: Coroutine[Any, Any, Any]) -> None:
+        try:
+            self.value = await handling
+        except Exception as exc:  # raised to Sanic by the route, or logged once detached
+            self.error = exc
 
 
 def attach(app: Sanic[Any, Any], server: Any, path: str) -> None:
