@@ -109,8 +109,10 @@ class VanishingClient:
         for line in self.proc.stdout:
             if line == "ready\n" and self.vanished_at is None:
                 time.sleep(SETTLE)
-                self.vanish(self.fault)
+                # Taken before the fault: a server that sees a killed client at
+                # once may remove it before this thread runs again.
                 self.vanished_at = time.monotonic()
+                self.vanish(self.fault)
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
