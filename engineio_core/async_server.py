@@ -99,7 +99,7 @@ class AsyncServer(BaseServer):
         self._perform_table: dict[type, Callable[[Any], Awaitable[Any]]] = {
             ReadBody: self._perform_read_body,
             WaitWake: self._perform_wait,
-            CallHandler: self._perform_call,
+            # CallHandler: carried out in _run itself.
             SpawnFlow: self._perform_spawn_flow,
             Join: self._perform_join,
             Cancel: self._perform_cancel,
@@ -230,7 +230,15 @@ class AsyncServer(BaseServer):
                 return stop.value
         while True:
             try:
-                result = await table[type(op)](op)
+                if type(op) is CallHandler:
+                    # Inline, not through _perform_call: a plain-function handler
+                    # (connect and disconnect often are) costs no coroutine.
+                    handler = self.handlers.get(op.event)
+                    result = handler(*op.args) if handler is not None else None
+                    if _awaitable(result):
+                        result = await result
+                else:
+                    result = await table[type(op)](op)
             except Exception as exc:
                 try:
                     op = flow.throw(exc)
@@ -273,13 +281,6 @@ class AsyncServer(BaseServer):
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(op.event.wait(), op.timeout)
-
-    async def _perform_call(self, op: CallHandler) -> Any:
-        handler = self.handlers.get(op.event)
-        if handler is None:
-            return None
-        result = handler(*op.args)
-        return await result if _awaitable(result) else result
 
     def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
         """Run the handler as an *eager* task: at once, up to its first real wait.
