@@ -231,10 +231,11 @@ class AsyncServer(BaseServer):
         while True:
             try:
                 if type(op) is CallHandler:
-                    # Inline, not through _perform_call: a plain-function handler
-                    # (connect and disconnect often are) costs no coroutine.
+                    # Inline rather than through a coroutine of its own: a
+                    # plain-function handler (connect and disconnect often are)
+                    # costs no coroutine.
                     handler = self.handlers.get(op.event)
-                    result = handler(*op.args) if handler is not None else None
+                    result: Any = handler(*op.args) if handler is not None else None
                     if _awaitable(result):
                         result = await result
                 else:
