@@ -139,7 +139,11 @@ class AsyncServer(BaseServer):
         except StopIteration as stop:
             result = stop.value
         else:
-            result = await self._run(flow, op)
+            run = self._run(flow, op)
+            # This frame lasts as long as a WebSocket session: it must not keep
+            # the first op, a handshake's connect call with the whole environ.
+            del op
+            result = await run
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
         reply = self._mode.make_response(result, request)
