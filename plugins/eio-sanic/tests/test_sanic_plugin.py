@@ -70,3 +70,27 @@ def test_make_response_keeps_status_body_and_repeated_headers() -> None:
     bare = asyncio.run(_translate.make_response(Response(200, [], b"x"), request))
     assert bare is not None
     assert dict(bare.processed_headers)[b"content-type"] == b"application/octet-stream"
+
+
+def test_translate_request_lowers_names_joins_repeats_and_reads_only_posts() -> None:
+    from eio_sanic import _translate
+    from sanic import Request as SanicRequest
+    from sanic import Sanic
+    from sanic.compat import Header
+
+    app = Sanic("eio_sanic_translate_test")
+    url = b"/engine.io/?EIO=4&transport=polling"
+
+    def translate(method: str, headers: Header) -> Request:
+        native = SanicRequest(url, headers, "1.1", method, None, app)
+        return _translate.translate_request((native,))
+
+    plain = translate("GET", Header([("Host", "example.test"), ("X-Token", "t")]))
+    assert plain.headers == {"host": "example.test", "x-token": "t"}
+    assert plain.query == {"EIO": ["4"], "transport": ["polling"]}
+    assert plain.read_body is None  # a poll or handshake reads no body
+
+    repeated = translate("POST", Header([("X-A", "1"), ("x-a", "2"), ("Content-Length", "3")]))
+    assert repeated.headers == {"x-a": "1, 2", "content-length": "3"}
+    assert repeated.content_length == 3
+    assert repeated.read_body is not None
