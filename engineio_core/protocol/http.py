@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["Request", "Response", "parse_content_length", "parse_query"]
+__all__ = ["Request", "Response", "header_dict", "parse_content_length", "parse_query"]
 
 
 def parse_content_length(value: str | None) -> int | None:
@@ -26,6 +26,24 @@ def parse_content_length(value: str | None) -> int | None:
     if value is None or not (value.isdigit() and value.isascii()):
         return None
     return int(value)
+
+
+def header_dict(multidict: Any) -> dict[str, str]:
+    """A framework's header multidict as :attr:`Request.headers` wants it.
+
+    ``multidict``: str names and values, with ``items()`` giving every value
+    and ``len()`` counting them (aiohttp's and Sanic's are). Names come out in
+    lower case; the values of a repeated name are joined with ``", "``.
+    """
+    # One C-level pass for the usual request, in which no name repeats.
+    headers = {name.lower(): value for name, value in multidict.items()}
+    if len(headers) == len(multidict):
+        return headers
+    headers = {}
+    for raw_name, value in multidict.items():
+        name = raw_name.lower()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:

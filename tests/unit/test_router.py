@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import ErrorCode
-from engineio_core.protocol.http import Request, parse_content_length, parse_query
+from engineio_core.protocol.http import Request, header_dict, parse_content_length, parse_query
 from engineio_core.protocol.router import (
     Expired,
     Handshake,
@@ -200,3 +200,22 @@ def test_parse_content_length_takes_only_plain_decimals(
     value: str | None, expected: int | None
 ) -> None:
     assert parse_content_length(value) == expected
+
+
+def test_header_dict_lowers_names_and_joins_repeats() -> None:
+    class MultiDict:  # what aiohttp's and Sanic's header multidicts offer
+        def __init__(self, pairs: list[tuple[str, str]]) -> None:
+            self.pairs = pairs
+
+        def items(self) -> list[tuple[str, str]]:
+            return self.pairs
+
+        def __len__(self) -> int:
+            return len(self.pairs)
+
+    assert header_dict(MultiDict([("Host", "a"), ("X-Token", "t")])) == {
+        "host": "a",
+        "x-token": "t",
+    }
+    repeated = MultiDict([("X-A", "1"), ("Host", "a"), ("x-a", "2"), ("X-A", "3")])
+    assert header_dict(repeated) == {"x-a": "1, 2, 3", "host": "a"}

@@ -8,20 +8,13 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http import HttpProcessingError
 
-from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
-
-
-def _headers(request: web.BaseRequest) -> dict[str, str]:
-    raw = request.headers
-    # One C-level pass for the usual request, in which no name repeats.
-    headers = {name.lower(): value for name, value in raw.items()}
-    if len(headers) == len(raw):
-        return headers
-    headers = {}
-    for raw_name, value in raw.items():
-        name = raw_name.lower()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
+from engineio_core.protocol.http import (
+    Request,
+    Response,
+    header_dict,
+    parse_content_length,
+    parse_query,
+)
 
 
 def _address(request: web.BaseRequest, which: str) -> tuple[str, str]:
@@ -63,7 +56,7 @@ def _environ(request: web.BaseRequest, headers: dict[str, str]) -> dict[str, Any
 
 def translate_request(args: tuple[Any, ...]) -> Request:
     (request,) = args
-    headers = _headers(request)
+    headers = header_dict(request.headers)
     method = request.method
     # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(

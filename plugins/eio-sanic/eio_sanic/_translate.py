@@ -12,7 +12,13 @@ from sanic.response import HTTPResponse
 
 from eio_sanic._asgi import deny
 from eio_sanic._websocket import asgi_websocket
-from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
+from engineio_core.protocol.http import (
+    Request,
+    Response,
+    header_dict,
+    parse_content_length,
+    parse_query,
+)
 
 _SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -33,20 +39,6 @@ class BodyRead:
 
 #: Set by the route for the task that handles one request (see BodyRead).
 current_body_read: ContextVar[BodyRead | None] = ContextVar("eio_sanic_body_read", default=None)
-
-
-def _headers(request: SanicRequest) -> dict[str, str]:
-    raw = request.headers
-    # One C-level pass for the usual request, in which no name repeats (a
-    # multidict's len counts every value).
-    headers = {name.lower(): value for name, value in raw.items()}
-    if len(headers) == len(raw):
-        return headers
-    headers = {}
-    for raw_name, value in raw.items():
-        name = raw_name.lower()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
 
 
 def _scheme(request: SanicRequest) -> str:
@@ -110,7 +102,7 @@ async def _read(request: SanicRequest, limit: int) -> bytes:
 
 def translate_request(args: tuple[Any, ...]) -> Request:
     (request,) = args
-    headers = _headers(request)
+    headers = header_dict(request.headers)
     method = request.method
     # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(
