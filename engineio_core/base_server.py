@@ -28,6 +28,7 @@ from engineio_core.ops import (
     Flow,
     Join,
     ReadBody,
+    ReadWebSocket,
     SpawnFlow,
     WaitWake,
     WsClose,
@@ -48,6 +49,7 @@ from engineio_core.protocol.packets import (
     decode_packet,
     decode_ws_binary,
     encode_ws,
+    new_packet,
 )
 from engineio_core.protocol.payloads import (
     decode_jsonp_body,
@@ -81,6 +83,9 @@ from engineio_core.protocol.session import (
 __all__ = ["BaseServer", "SessionHandle"]
 
 _EVENTS = ("connect", "message", "disconnect")
+# Text messages that may be JSON (see _decode_message).
+_JSON_STARTS = ("{", "[")
+_MESSAGE = PacketType.MESSAGE
 _TEXT_HTML = ("Content-Type", "text/html")
 _OK = b"ok"
 # Session ends after which the peer may not be reading: its WebSocket is closed directly.
@@ -309,6 +314,8 @@ class BaseServer:
         return NO_LOCK
 
     def _encode_message(self, data: Any, binary: bool | None) -> Packet:
+        if binary is None and (type(data) is str or type(data) is bytes):
+            return new_packet(Packet, (_MESSAGE, data))  # the common cases, first
         if isinstance(data, (bytes, bytearray, memoryview)):
             payload: str | bytes = bytes(data)
         elif isinstance(data, str):
@@ -325,7 +332,7 @@ class BaseServer:
 
     def _decode_message(self, data: str | bytes) -> Any:
         """Text that looks like a JSON object or array arrives decoded, as in python-engineio."""
-        if isinstance(data, str) and data[:1] in ("{", "["):
+        if isinstance(data, str) and data[:1] in _JSON_STARTS:
             try:
                 return self.json.loads(data)
             except (ValueError, RecursionError):
@@ -701,47 +708,58 @@ class BaseServer:
 
     def _websocket_session_flow(self, handle: SessionHandle, ws: Any) -> Flow:
         """Read packets until the socket or the session closes; a writer task sends."""
-        session = handle.session
         handle.ws = ws
         yield from self._start_writer_flow(handle, ws)
-        reason = DisconnectReason.TRANSPORT_CLOSE
-        protocol = session.protocol
+        reason = yield ReadWebSocket(handle, ws)
+        yield from self._close(handle, reason)
+        if handle.writer is not None:
+            yield Join(handle.writer, 5.0)
+        yield WsClose(ws)
+        return _WebSocketDone(ws)
+
+    def _read_websocket_flow(self, handle: SessionHandle, ws: Any) -> Flow:
+        """What :class:`ReadWebSocket` does, as a flow: the sync driver runs it."""
+        session = handle.session
         while not session.closed:
             try:
                 # Every message of a read at once: one round trip through the
                 # driver per wake-up of this reader, not per message.
                 batch = yield WsReceiveMany(ws)
             except MessageTooLarge:
-                reason = DisconnectReason.PAYLOAD_TOO_LARGE
-                break
+                return DisconnectReason.PAYLOAD_TOO_LARGE
             except (WebSocketClosed, OSError):
-                break
+                return DisconnectReason.TRANSPORT_CLOSE
             if batch is None:
-                break
+                return DisconnectReason.TRANSPORT_CLOSE
             for data in batch:
-                try:
-                    packet = (
-                        decode_packet(data, protocol)
-                        if isinstance(data, str)
-                        else decode_ws_binary(data, protocol)
-                    )
-                except ProtocolError as exc:
-                    if session.closed:  # after its close packet, in the same read
-                        break
-                    self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
-                    reason = DisconnectReason.TRANSPORT_ERROR
-                    break
-                events = self._receive_packet(handle, packet)
-                if events:
+                events = self._receive_websocket_message(handle, data)
+                if events is not None:
+                    if not isinstance(events, list):
+                        return events  # an invalid packet
                     yield from self._after(handle, events)
-            else:
-                continue
-            break  # an invalid packet
-        yield from self._close(handle, reason)
-        if handle.writer is not None:
-            yield Join(handle.writer, 5.0)
-        yield WsClose(ws)
-        return _WebSocketDone(ws)
+        return DisconnectReason.TRANSPORT_CLOSE
+
+    def _receive_websocket_message(
+        self, handle: SessionHandle, data: str | bytes
+    ) -> list[Event] | DisconnectReason | None:
+        """Decode one WebSocket message and give it to the session: the events left
+        for :meth:`_after` (see :meth:`_receive_packet`), or, for an invalid packet,
+        the reason to close the session with.
+
+        A plain function that both drivers' WebSocket readers call per message."""
+        session = handle.session
+        try:
+            packet = (
+                decode_packet(data, session.protocol)
+                if isinstance(data, str)
+                else decode_ws_binary(data, session.protocol)
+            )
+        except ProtocolError as exc:
+            if session.closed:  # after its close packet, in the same read
+                return DisconnectReason.TRANSPORT_CLOSE
+            self.logger.warning("%s sent an invalid packet: %s", session.sid, exc.detail)
+            return DisconnectReason.TRANSPORT_ERROR
+        return self._receive_packet(handle, packet)
 
     def _wake(self, handle: SessionHandle) -> None:
         """The session's outbox has work (or it closed): wake its poll or writer."""
@@ -884,7 +902,11 @@ class BaseServer:
             return None
         event = events[0]
         if type(event) is MessageReceived and self.async_handlers:
-            self._message(handle, event.data)
+            if "message" in self.handlers:  # self._message(), inline
+                data = event.data
+                if type(data) is str and data[:1] in _JSON_STARTS:
+                    data = self._decode_message(data)
+                self._spawn_message(handle, (handle.session.sid, data))
             return None
         return events
 

@@ -22,6 +22,7 @@ __all__ = [
     "Flow",
     "Join",
     "ReadBody",
+    "ReadWebSocket",
     "SpawnFlow",
     "WaitWake",
     "WsClose",
@@ -114,6 +115,20 @@ class WsSend:
 
 
 @dataclass(slots=True)
+class ReadWebSocket:
+    """Read a WebSocket session's messages and give them to it until the socket or
+    the session closes -> the ``DisconnectReason`` to close the session with.
+
+    One op for the session's whole life rather than one per read: the sync driver
+    runs ``BaseServer._read_websocket_flow`` for it (a :class:`WsReceiveMany` per
+    read), the asyncio driver the same steps as a coroutine, which awaits the
+    socket directly on every message."""
+
+    handle: Any
+    ws: Any
+
+
+@dataclass(slots=True)
 class WsClose:
     ws: Any
     code: int = 1000
@@ -129,6 +144,7 @@ Op = (
     | AcceptWebSocket
     | WsReceive
     | WsReceiveMany
+    | ReadWebSocket
     | WsSend
     | WsClose
 )

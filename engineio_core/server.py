@@ -22,6 +22,7 @@ from engineio_core.ops import (
     Flow,
     Join,
     ReadBody,
+    ReadWebSocket,
     SpawnFlow,
     WaitWake,
     WsClose,
@@ -62,6 +63,7 @@ class Server(BaseServer):
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
             WsReceiveMany: self._perform_receive_many,
+            ReadWebSocket: lambda op: self._run(self._read_websocket_flow(op.handle, op.ws)),
             WsSend: self._perform_send,
             WsClose: lambda op: op.ws.close(op.code),
         }

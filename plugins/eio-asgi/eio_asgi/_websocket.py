@@ -14,6 +14,7 @@ class ASGIWebSocket:
         "_closed",
         "_max_size",
         "_protocol_codes",
+        "_quarter_size",
         "_receive",
         "_send",
         "_send_failed",
@@ -24,6 +25,7 @@ class ASGIWebSocket:
         self._receive = receive
         self._send = send
         self._max_size = max_size
+        self._quarter_size = max_size // 4
         self._closed = False
         # A send failed: the peer is gone, but what it sent before may still be
         # waiting in the server's receive queue, so receive() goes on until the
@@ -67,10 +69,15 @@ class ASGIWebSocket:
         wrapper of its own around :meth:`receive`, on every message."""
         if self._closed:
             return None
-        data = self._data(await self._receive())
-        if data is None:
+        message = await self._receive()
+        if message["type"] != "websocket.receive":
+            self._data(message)  # a disconnect, or nothing we take
             return None
-        if self._over_limit(data):
+        data: str | bytes | None = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        # Within a quarter of the limit, no message is over it: no call to check.
+        if len(data) > self._quarter_size and self._over_limit(data):
             await self._refuse(data)
         return [data]
 
