@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,6 +61,11 @@ class Count:
     messages: int
     requests_per_message: float | None
 
+
+#: ``--keep DIR``: where each run's cachegrind files are copied, so that
+#: ``cg_merge``/``cg_diff``/``cg_annotate`` can say which C functions the
+#: instructions went to (the interpreter's, the framework's C extensions').
+KEEP: list[Path] = []
 
 #: ``--base``: the source tree the ``base`` implementation runs (engineio-core from
 #: another commit, say a git worktree), for an A/B of our own change.
@@ -103,6 +109,10 @@ def count(mode: str, impl: str, scenario_name: str, duration: float, log: Any) -
             result = _loadgen(port, scenario_name, duration)
         finally:
             _stop(proc)
+        if KEEP:
+            kept = KEEP[0] / f"{mode}-{scenario_name}-{impl}-{duration:g}s"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(tmp, kept)
         total = 0
         for path in Path(tmp).glob("cg.*"):
             found = _SUMMARY.search(path.read_bytes())
@@ -211,7 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=float, default=6.0, help="the shorter run (seconds)")
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="copy each run's cachegrind files to DIR/<mode>-<scenario>-<impl>-<duration>s "
+        "(for cg_merge, cg_diff and cg_annotate)",
+    )
     args = parser.parse_args(argv)
+    if args.keep is not None:
+        KEEP.append(args.keep.resolve())
     modes = [m for m in args.modes.split(",") if m]
     scenarios = [s for s in args.scenarios.split(",") if s]
     for name in (*modes, *scenarios):
