@@ -85,7 +85,16 @@ __all__ = ["BaseServer", "SessionHandle"]
 _EVENTS = ("connect", "message", "disconnect")
 # Text messages that may be JSON (see _decode_message).
 _JSON_STARTS = ("{", "[")
+# Enum members read on every message or request, as module globals: on Python 3.11
+# a member read from its class costs three times as much (EnumType's __getattr__).
 _MESSAGE = PacketType.MESSAGE
+_OPEN_TYPE = PacketType.OPEN
+_PONG = PacketType.PONG
+_CLOSING = SessionState.CLOSING
+_CLOSED = SessionState.CLOSED
+_POLLING = Transport.POLLING
+_WEBSOCKET = Transport.WEBSOCKET
+_SEND_QUEUE_FULL = DisconnectReason.SEND_QUEUE_FULL
 _TEXT_HTML = ("Content-Type", "text/html")
 _OK = b"ok"
 # Session ends after which the peer may not be reading: its WebSocket is closed directly.
@@ -439,7 +448,7 @@ class BaseServer:
         before, after = template
         # generate_id()'s ids need no JSON escaping; an overridden one might.
         quoted = sid if _PLAIN_SID.fullmatch(sid) else stdlib_json.dumps(sid)[1:-1]
-        return Packet(PacketType.OPEN, before + quoted + after)
+        return Packet(_OPEN_TYPE, before + quoted + after)
 
     def _upgrades(self, request: Request) -> list[str]:
         if (
@@ -461,7 +470,7 @@ class BaseServer:
         if type(decision) is Poll:
             return (yield from self._poll_flow(request, decision))
         if isinstance(decision, Handshake):
-            if decision.transport is Transport.WEBSOCKET:
+            if decision.transport is _WEBSOCKET:
                 return (yield from self._websocket_handshake_flow(request, decision))
             return (yield from self._polling_handshake_flow(request, decision))
         if isinstance(decision, Reject):
@@ -515,7 +524,7 @@ class BaseServer:
         return SessionHandle(session, self._mode.create_event, self._new_lock())
 
     def _polling_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
-        handle = self._new_handle(request, decision.protocol, Transport.POLLING)
+        handle = self._new_handle(request, decision.protocol, _POLLING)
         session = handle.session
         with handle.lock:
             session.outbox.append(
@@ -810,7 +819,7 @@ class BaseServer:
         session = handle.session
         with handle.lock:
             packets = session.take_for_websocket()
-            closed = session.state is SessionState.CLOSED
+            closed = session.state is _CLOSED
             if not packets:
                 if not until_empty:
                     handle.wake.clear()
@@ -866,7 +875,7 @@ class BaseServer:
                     yield from self._call_logged("message", args)
             elif isinstance(event, Closed):
                 reason = event.reason
-                if reason is DisconnectReason.SEND_QUEUE_FULL:
+                if reason is _SEND_QUEUE_FULL:
                     self.logger.warning(
                         "%s disconnected: more than %d packets waited to be sent",
                         sid,
@@ -874,7 +883,7 @@ class BaseServer:
                     )
                 else:
                     self.logger.info("%s disconnected: %s", sid, reason.value)
-                if handle.session.state is SessionState.CLOSING:
+                if handle.session.state is _CLOSING:
                     self._schedule(handle)
                 elif handle.ws is not None and reason in _PEER_STALLED:
                     # The WebSocket writer may be stuck in a send to a peer that
@@ -897,7 +906,7 @@ class BaseServer:
         with handle.lock:
             events = handle.session.receive(packet, time.monotonic())
         if not events:
-            if packet.type is PacketType.PONG:
+            if packet.type is _PONG:
                 self._schedule(handle)  # the next ping is due an interval from now
             return None
         event = events[0]
@@ -939,7 +948,7 @@ class BaseServer:
             self.logger.exception("%s handler failed", event)
 
     def _forget_if_closed(self, handle: SessionHandle) -> None:
-        if handle.session.state is SessionState.CLOSED:
+        if handle.session.state is _CLOSED:
             sid = handle.session.sid
             if self._sessions.get(sid) is handle:
                 del self._sessions[sid]

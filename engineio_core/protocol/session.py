@@ -61,6 +61,25 @@ class Transport(str, enum.Enum):
         return self.value
 
 
+# Enum members the session's methods read on every message and request, as
+# module globals: on Python 3.11 a member read from its class costs three times
+# as much (EnumType's __getattr__ hook slows every attribute read on the class).
+_OPEN = SessionState.OPEN
+_UPGRADING = SessionState.UPGRADING
+_UPGRADED = SessionState.UPGRADED
+_CLOSING = SessionState.CLOSING
+_CLOSED = SessionState.CLOSED
+_POLLING = Transport.POLLING
+_WEBSOCKET = Transport.WEBSOCKET
+_MESSAGE = PacketType.MESSAGE
+_PING = PacketType.PING
+_PONG = PacketType.PONG
+_CLOSE_TYPE = PacketType.CLOSE
+_SERVER_DISCONNECT = DisconnectReason.SERVER_DISCONNECT
+_SERVER_SHUTDOWN = DisconnectReason.SERVER_SHUTDOWN
+_CLIENT_DISCONNECT = DisconnectReason.CLIENT_DISCONNECT
+
+
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     """Timings in seconds."""
@@ -130,7 +149,7 @@ class Session:
         self.protocol = protocol
         self.transport = transport
         self.config = config
-        self.state = SessionState.OPEN
+        self.state = _OPEN
         #: Whether the state is CLOSING or CLOSED: set by :meth:`close`, the one way
         #: into either. An attribute, not a property: it is read for every packet.
         self.closed = False
@@ -157,16 +176,16 @@ class Session:
 
     @property
     def upgraded(self) -> bool:
-        return self.state is SessionState.UPGRADED
+        return self.state is _UPGRADED
 
     def expired(self, now: float) -> bool:
         return not self.closed and now >= self.alive_until
 
     def next_deadline(self) -> float:
         """When :meth:`tick` next has something to do (``inf``: never)."""
-        if self.state is SessionState.CLOSED:
+        if self.state is _CLOSED:
             return inf
-        if self.state is SessionState.CLOSING:
+        if self.state is _CLOSING:
             return self._grace_until
         deadline = min(self.alive_until, self.upgrade_deadline)
         if self._pong_due == inf:
@@ -182,22 +201,22 @@ class Session:
         if self.protocol < 4:
             self.alive_until = now + self.config.ping_interval + self.config.ping_timeout
         ptype = packet.type
-        if ptype is PacketType.MESSAGE:
+        if ptype is _MESSAGE:
             data = packet.data
             return [MessageReceived("" if data is None else data)]
-        if ptype is PacketType.PONG:
+        if ptype is _PONG:
             if self.protocol < 4:
                 return self.close(DisconnectReason.TRANSPORT_ERROR, now)
             self._pong_due = inf
             self._next_ping_at = now + self.config.ping_interval
             self.alive_until = self._next_ping_at + self.config.ping_timeout
             return []
-        if ptype is PacketType.PING:
+        if ptype is _PING:
             if self.protocol >= 4:
                 return self.close(DisconnectReason.TRANSPORT_ERROR, now)
-            return self.queue(Packet(PacketType.PONG, packet.data))
-        if ptype is PacketType.CLOSE:
-            return self.close(DisconnectReason.CLIENT_DISCONNECT, now)
+            return self.queue(Packet(_PONG, packet.data))
+        if ptype is _CLOSE_TYPE:
+            return self.close(_CLIENT_DISCONNECT, now)
         # noop, and open/upgrade out of place: Node ignores these too.
         return []
 
@@ -217,18 +236,18 @@ class Session:
     def tick(self, now: float) -> list[Event]:
         """Advance timers to ``now``: send due pings, close dead sessions."""
         state = self.state
-        if state is SessionState.CLOSED:
+        if state is _CLOSED:
             return []
-        if state is SessionState.CLOSING:
+        if state is _CLOSING:
             if now >= self._grace_until:
-                self.state = SessionState.CLOSED
+                self.state = _CLOSED
                 self.outbox.clear()
                 return [WAKE]
             return []
         if self.config.monitor_clients and now >= self.alive_until:
             return self.close(DisconnectReason.PING_TIMEOUT, now)
         events: list[Event] = []
-        if state is SessionState.UPGRADING and now >= self.upgrade_deadline:
+        if state is _UPGRADING and now >= self.upgrade_deadline:
             self.cancel_upgrade()
             events.append(WAKE)
         if self._pong_due == inf and now >= self._next_ping_at:
@@ -251,14 +270,14 @@ class Session:
         self.closed = True
         self.reason = reason
         self.upgrade_deadline = inf
-        if reason in (DisconnectReason.SERVER_DISCONNECT, DisconnectReason.SERVER_SHUTDOWN):
+        if reason in (_SERVER_DISCONNECT, _SERVER_SHUTDOWN):
             self.outbox.append(CLOSE)
-            self.state = SessionState.CLOSING
+            self.state = _CLOSING
             self._grace_until = now + self.config.close_grace
         else:
             self.outbox.clear()
-            self.state = SessionState.CLOSED
-            if reason is DisconnectReason.CLIENT_DISCONNECT:
+            self.state = _CLOSED
+            if reason is _CLIENT_DISCONNECT:
                 self._final_packet = NOOP
         return [Closed(reason), WAKE]
 
@@ -291,12 +310,12 @@ class Session:
         """What a waiting GET should answer now; empty means keep waiting."""
         if self.outbox:
             packets, self.outbox = self.outbox, []
-            if self.state is SessionState.CLOSING and packets[-1] is CLOSE:
-                self.state = SessionState.CLOSED
+            if self.state is _CLOSING and packets[-1] is CLOSE:
+                self.state = _CLOSED
             return packets
-        if self.state is SessionState.CLOSED:
+        if self.state is _CLOSED:
             return [self._final_packet]
-        if self.state is SessionState.UPGRADING:
+        if self.state is _UPGRADING:
             # Release the poll so the client can finish the upgrade.
             return [NOOP]
         return []
@@ -306,33 +325,33 @@ class Session:
     def take_for_websocket(self) -> list[Packet]:
         """Drain the outbox for the WebSocket writer."""
         if not self.outbox:
-            if self.state is SessionState.CLOSING:
-                self.state = SessionState.CLOSED
+            if self.state is _CLOSING:
+                self.state = _CLOSED
             return []
         packets, self.outbox = self.outbox, []
-        if self.state is SessionState.CLOSING and packets[-1] is CLOSE:
-            self.state = SessionState.CLOSED
+        if self.state is _CLOSING and packets[-1] is CLOSE:
+            self.state = _CLOSED
         return packets
 
     def start_upgrade(self, now: float) -> list[Event]:
         """The probe arrived on a new WebSocket: hold polling, release a pending poll."""
-        if self.state is not SessionState.OPEN or self.transport is not Transport.POLLING:
+        if self.state is not _OPEN or self.transport is not _POLLING:
             raise ProtocolError("session cannot be upgraded now")
-        self.state = SessionState.UPGRADING
+        self.state = _UPGRADING
         self.upgrade_deadline = now + self.config.upgrade_timeout
         return [WAKE] if self.poll_pending else []
 
     def complete_upgrade(self) -> list[Event]:
         """The upgrade packet arrived: the WebSocket is now the transport."""
-        if self.state is not SessionState.UPGRADING:
+        if self.state is not _UPGRADING:
             raise ProtocolError("upgrade packet without a probe")
-        self.state = SessionState.UPGRADED
-        self.transport = Transport.WEBSOCKET
+        self.state = _UPGRADED
+        self.transport = _WEBSOCKET
         self.upgrade_deadline = inf
         return [WAKE] if self.outbox else []
 
     def cancel_upgrade(self) -> None:
         """The upgrade failed or timed out: stay on polling."""
-        if self.state is SessionState.UPGRADING:
-            self.state = SessionState.OPEN
+        if self.state is _UPGRADING:
+            self.state = _OPEN
             self.upgrade_deadline = inf
