@@ -33,7 +33,6 @@ from engineio_core.ops import (
     WaitWake,
     WsClose,
     WsReceive,
-    WsReceiveMany,
     WsSend,
 )
 from engineio_core.plugin.manager import SelectedMode, select_async_mode
@@ -726,28 +725,6 @@ class BaseServer:
         yield WsClose(ws)
         return _WebSocketDone(ws)
 
-    def _read_websocket_flow(self, handle: SessionHandle, ws: Any) -> Flow:
-        """What :class:`ReadWebSocket` does, as a flow: the sync driver runs it."""
-        session = handle.session
-        while not session.closed:
-            try:
-                # Every message of a read at once: one round trip through the
-                # driver per wake-up of this reader, not per message.
-                batch = yield WsReceiveMany(ws)
-            except MessageTooLarge:
-                return DisconnectReason.PAYLOAD_TOO_LARGE
-            except (WebSocketClosed, OSError):
-                return DisconnectReason.TRANSPORT_CLOSE
-            if batch is None:
-                return DisconnectReason.TRANSPORT_CLOSE
-            for data in batch:
-                events = self._receive_websocket_message(handle, data)
-                if events is not None:
-                    if not isinstance(events, list):
-                        return events  # an invalid packet
-                    yield from self._after(handle, events)
-        return DisconnectReason.TRANSPORT_CLOSE
-
     def _receive_websocket_message(
         self, handle: SessionHandle, data: str | bytes
     ) -> list[Event] | DisconnectReason | None:
@@ -755,7 +732,9 @@ class BaseServer:
         for :meth:`_after` (see :meth:`_receive_packet`), or, for an invalid packet,
         the reason to close the session with.
 
-        A plain function that both drivers' WebSocket readers call per message."""
+        The protocol half of :class:`ReadWebSocket`: both drivers' readers are a
+        loop of reads that calls this for every message, and on events runs
+        :meth:`_after`; with no op and no flow step per message."""
         session = handle.session
         try:
             packet = (

@@ -27,7 +27,6 @@ __all__ = [
     "WaitWake",
     "WsClose",
     "WsReceive",
-    "WsReceiveMany",
     "WsSend",
     "run_flow",
 ]
@@ -100,13 +99,6 @@ class WsReceive:
 
 
 @dataclass(slots=True)
-class WsReceiveMany:
-    """The messages that have arrived (a non-empty list, waiting for one), None when closed."""
-
-    ws: Any
-
-
-@dataclass(slots=True)
 class WsSend:
     """Send a message, or a list of messages in order -> None; ``WebSocketClosed``."""
 
@@ -119,10 +111,11 @@ class ReadWebSocket:
     """Read a WebSocket session's messages and give them to it until the socket or
     the session closes -> the ``DisconnectReason`` to close the session with.
 
-    One op for the session's whole life rather than one per read: the sync driver
-    runs ``BaseServer._read_websocket_flow`` for it (a :class:`WsReceiveMany` per
-    read), the asyncio driver the same steps as a coroutine, which awaits the
-    socket directly on every message."""
+    One op for the session's whole life rather than one per read, as reads are
+    the hottest path there is: each driver reads in a loop of its own (the
+    socket's ``receive_many()``: every message that has arrived, waiting for
+    one) and gives each message to ``BaseServer._receive_websocket_message``,
+    which holds the protocol's part."""
 
     handle: Any
     ws: Any
@@ -143,7 +136,6 @@ Op = (
     | Cancel
     | AcceptWebSocket
     | WsReceive
-    | WsReceiveMany
     | ReadWebSocket
     | WsSend
     | WsClose

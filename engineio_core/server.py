@@ -27,10 +27,10 @@ from engineio_core.ops import (
     WaitWake,
     WsClose,
     WsReceive,
-    WsReceiveMany,
     WsSend,
     run_flow,
 )
+from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason
 
 __all__ = ["Server"]
@@ -62,8 +62,7 @@ class Server(BaseServer):
             Cancel: lambda op: None,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            WsReceiveMany: self._perform_receive_many,
-            ReadWebSocket: lambda op: self._run(self._read_websocket_flow(op.handle, op.ws)),
+            ReadWebSocket: self._perform_read_websocket,
             WsSend: self._perform_send,
             WsClose: lambda op: op.ws.close(op.code),
         }
@@ -161,12 +160,33 @@ class Server(BaseServer):
         except Exception:
             self.logger.exception("background flow failed")
 
-    def _perform_receive_many(self, op: WsReceiveMany) -> list[str | bytes] | None:
-        receive_many = getattr(op.ws, "receive_many", None)
-        if receive_many is not None:
-            return receive_many()  # type: ignore[no-any-return]
-        message = op.ws.receive()
-        return None if message is None else [message]
+    def _perform_read_websocket(self, op: ReadWebSocket) -> DisconnectReason:
+        # AsyncServer._perform_read_websocket's loop, blocking instead of awaiting.
+        handle = op.handle
+        session = handle.session
+        ws = op.ws
+        receive_many = getattr(ws, "receive_many", None)
+        if receive_many is None:
+            receive_many = partial(_receive_one_as_list, ws)
+        receive = self._receive_websocket_message
+        while not session.closed:
+            try:
+                # Every message of a read at once (a wsproto socket parses all
+                # the frames one recv() brought).
+                batch = receive_many()
+            except MessageTooLarge:
+                return DisconnectReason.PAYLOAD_TOO_LARGE
+            except (WebSocketClosed, OSError):
+                return DisconnectReason.TRANSPORT_CLOSE
+            if batch is None:
+                return DisconnectReason.TRANSPORT_CLOSE
+            for data in batch:
+                events = receive(handle, data)
+                if events is not None:
+                    if not isinstance(events, list):
+                        return events  # an invalid packet
+                    self._run(self._after(handle, events))
+        return DisconnectReason.TRANSPORT_CLOSE
 
     def _perform_send(self, op: WsSend) -> None:
         data = op.data
@@ -234,44 +254,54 @@ class Server(BaseServer):
         return None
 
     def _write_eagerly(self, handle: SessionHandle, ws: Any) -> None:
-        """Run the writer flow here up to its first wait, then hand it to a task."""
-        flow = self._websocket_writer_flow(handle, ws, until_empty=True)
-        result: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                op = flow.throw(error) if error is not None else flow.send(result)
-            except StopIteration:
-                return
-            except Exception:
-                handle.writing = False
-                self.logger.exception("WebSocket writer failed")
-                return
-            result = error = None
-            if type(op) is WsSend:
-                try:
-                    finish = op.ws.try_send(op.data)
-                except Exception as exc:
-                    error = exc
-                    continue
-                if finish is None:
-                    continue
-            else:
-                finish = partial(self._perform_table[type(op)], op)
-            handle.writer = self._mode.spawn(self._finish_write, handle, flow, finish)
-            return
+        """Send the outbox here until it is empty; a send that would wait for the
+        peer, and a close, go on in a task of their own (``handle.writer``).
 
-    def _finish_write(self, handle: SessionHandle, flow: Flow, finish: Callable[[], Any]) -> None:
-        """The rest of an eager write, in its own task: ``finish()``, then the flow."""
-        result: Any = None
-        error: BaseException | None = None
+        ``_websocket_writer_flow``'s steps as a loop, for a socket with
+        ``try_send``: this runs for every reply, and a flow, a step and a
+        ``WsSend`` op per reply cost more than the rest of the loop."""
         try:
-            result = finish()
-        except Exception as exc:
-            error = exc
+            while True:
+                data, closed = self._next_write(handle, True)
+                if data is not None:
+                    try:
+                        finish = ws.try_send(data)
+                    except (WebSocketClosed, OSError):
+                        handle.broken = True  # as in _websocket_writer_flow
+                        return
+                    if finish is not None:
+                        handle.writer = self._mode.spawn(self._finish_write, handle, ws, finish)
+                        return
+                if closed:
+                    self._forget_if_closed(handle)
+                    # A close handshake can wait for the peer: not in this thread.
+                    handle.writer = self._mode.spawn(
+                        self._finish_write, handle, ws, ws.close, False
+                    )
+                    return
+                if data is None:
+                    return
+        except Exception:
+            handle.writing = False
+            self.logger.exception("WebSocket writer failed")
+
+    def _finish_write(
+        self, handle: SessionHandle, ws: Any, finish: Callable[[], Any], more: bool = True
+    ) -> None:
+        """The rest of an eager write, in its own task: ``finish()``, then (``more``)
+        the outbox until it is empty, by ``_websocket_writer_flow``."""
         table = self._perform_table
         try:
-            run_flow(flow, lambda op: table[type(op)](op), result, error)
+            try:
+                finish()
+            except (WebSocketClosed, OSError):
+                handle.broken = True
+                return
+            if more:
+                run_flow(
+                    self._websocket_writer_flow(handle, ws, until_empty=True),
+                    lambda op: table[type(op)](op),
+                )
         except Exception:
             handle.writing = False
             self.logger.exception("WebSocket writer failed")
@@ -281,3 +311,8 @@ class Server(BaseServer):
         if wrap is None:
             return None
         return wrap(op.request, op.max_message_size)
+
+
+def _receive_one_as_list(ws: Any) -> list[str | bytes] | None:
+    message = ws.receive()
+    return None if message is None else [message]
