@@ -21,9 +21,35 @@ def plain_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         uwsgi.websocket_send(message)
 
 
+def plain_echo_own_framing(environ: dict[str, Any], start_response: Any) -> Any:
+    """The same echo on the WebSocket engineio-core's gevent_uwsgi mode speaks:
+    uWSGI's handshake, then the frames read and written in Python on a duplicate
+    of the connection's descriptor (eio_gevent._uwsgi says why uWSGI's own
+    WebSocket calls cannot carry Engine.IO). ``BENCH_UWSGI_PLAIN=own-framing``:
+    the ceiling for engineio-core with that framing, beside uWSGI's C one."""
+    from eio_gevent._uwsgi import accept_websocket
+
+    if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+    ws = accept_websocket(environ, max_message_size=1_000_000)
+    if ws is None:
+        start_response("400 Bad Request", [("Content-Length", "0")])
+        return []
+    while True:
+        batch = ws.receive_many()
+        if batch is None:
+            return ws.response()
+        for message in batch:
+            ws.send(message)
+
+
 application: Any
 if os.environ.get("BENCH_IMPL") == "plain":
-    application = plain_echo
+    if os.environ.get("BENCH_UWSGI_PLAIN") == "own-framing":
+        application = plain_echo_own_framing
+    else:
+        application = plain_echo
 else:
     from bench_app import wsgi_app
 
