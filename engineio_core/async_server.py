@@ -19,7 +19,7 @@ from types import CoroutineType
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
-from engineio_core.base_server import BaseServer, SessionHandle, _WebSocketDone
+from engineio_core.base_server import BaseServer, SessionHandle, _ReadWebSocket, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
@@ -27,7 +27,6 @@ from engineio_core.ops import (
     Flow,
     Join,
     ReadBody,
-    ReadWebSocket,
     SpawnFlow,
     WaitWake,
     WsClose,
@@ -109,7 +108,6 @@ class AsyncServer(BaseServer):
             Cancel: self._perform_cancel,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            ReadWebSocket: self._perform_read_websocket,
             WsSend: _send,
             WsClose: self._perform_close,
         }
@@ -145,9 +143,15 @@ class AsyncServer(BaseServer):
         else:
             run = self._run(flow, op)
             # This frame lasts as long as a WebSocket session: it must not keep
-            # the first op, a handshake's connect call with the whole environ.
+            # the first op, a handshake's connect call with the whole environ,
+            # nor the ended flow and driver (a generator keeps its frame's memory).
             del op
             result = await run
+            del run
+        del flow
+        if type(result) is _ReadWebSocket:
+            reason = await self._read_websocket(result)
+            result = await self._run(self._websocket_end_flow(result.handle, result.ws, reason))
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
         reply = self._mode.make_response(result, request)
@@ -281,12 +285,12 @@ class AsyncServer(BaseServer):
         body = read(op.limit)  # a coroutine, as the hook asks; bytes are taken too
         return body if isinstance(body, bytes) else await body
 
-    async def _perform_read_websocket(self, op: ReadWebSocket) -> DisconnectReason:
-        # A loop of reads, awaited here rather than an op per read through _run:
-        # this runs for every message, and an op, a flow step and a trip through
-        # the op table per read cost about 0.4 µs. The socket's own receive_many()
-        # is awaited directly: no coroutine of ours stays on the stack of every
-        # idle session's wait.
+    async def _read_websocket(self, op: _ReadWebSocket) -> DisconnectReason:
+        # A loop of reads, rather than an op per read through _run: this runs for
+        # every message, and an op, a flow step and a trip through the op table
+        # per read cost about 0.4 µs. The socket's own receive_many() is awaited
+        # directly: no coroutine of ours stays on the stack of every idle
+        # session's wait but this one.
         handle = op.handle
         session = handle.session
         ws = op.ws

@@ -22,7 +22,6 @@ __all__ = [
     "Flow",
     "Join",
     "ReadBody",
-    "ReadWebSocket",
     "SpawnFlow",
     "WaitWake",
     "WsClose",
@@ -107,21 +106,6 @@ class WsSend:
 
 
 @dataclass(slots=True)
-class ReadWebSocket:
-    """Read a WebSocket session's messages and give them to it until the socket or
-    the session closes -> the ``DisconnectReason`` to close the session with.
-
-    One op for the session's whole life rather than one per read, as reads are
-    the hottest path there is: each driver reads in a loop of its own (the
-    socket's ``receive_many()``: every message that has arrived, waiting for
-    one) and gives each message to ``BaseServer._receive_websocket_message``,
-    which holds the protocol's part."""
-
-    handle: Any
-    ws: Any
-
-
-@dataclass(slots=True)
 class WsClose:
     ws: Any
     code: int = 1000
@@ -136,7 +120,6 @@ Op = (
     | Cancel
     | AcceptWebSocket
     | WsReceive
-    | ReadWebSocket
     | WsSend
     | WsClose
 )

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
-from engineio_core.base_server import BaseServer, SessionHandle, _WebSocketDone
+from engineio_core.base_server import BaseServer, SessionHandle, _ReadWebSocket, _WebSocketDone
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
@@ -22,7 +22,6 @@ from engineio_core.ops import (
     Flow,
     Join,
     ReadBody,
-    ReadWebSocket,
     SpawnFlow,
     WaitWake,
     WsClose,
@@ -62,7 +61,6 @@ class Server(BaseServer):
             Cancel: lambda op: None,
             AcceptWebSocket: self._perform_accept,
             WsReceive: lambda op: op.ws.receive(op.timeout),
-            ReadWebSocket: self._perform_read_websocket,
             WsSend: self._perform_send,
             WsClose: lambda op: op.ws.close(op.code),
         }
@@ -73,6 +71,9 @@ class Server(BaseServer):
         """Handle one HTTP request; the WSGI application interface."""
         request = self._mode.translate_request((environ, start_response))
         result = self._run(self._request_flow(request))
+        if type(result) is _ReadWebSocket:
+            reason = self._read_websocket(result)
+            result = self._run(self._websocket_end_flow(result.handle, result.ws, reason))
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
         return self._mode.make_response(result, request)
@@ -160,8 +161,8 @@ class Server(BaseServer):
         except Exception:
             self.logger.exception("background flow failed")
 
-    def _perform_read_websocket(self, op: ReadWebSocket) -> DisconnectReason:
-        # AsyncServer._perform_read_websocket's loop, blocking instead of awaiting.
+    def _read_websocket(self, op: _ReadWebSocket) -> DisconnectReason:
+        # AsyncServer._read_websocket's loop, blocking instead of awaiting.
         handle = op.handle
         session = handle.session
         ws = op.ws
