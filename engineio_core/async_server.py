@@ -285,15 +285,15 @@ class AsyncServer(BaseServer):
         body = read(op.limit)  # a coroutine, as the hook asks; bytes are taken too
         return body if isinstance(body, bytes) else await body
 
-    async def _read_websocket(self, op: _ReadWebSocket) -> DisconnectReason:
+    async def _read_websocket(self, reading: _ReadWebSocket) -> DisconnectReason:
         # A loop of reads, rather than an op per read through _run: this runs for
         # every message, and an op, a flow step and a trip through the op table
         # per read cost about 0.4 µs. The socket's own receive_many() is awaited
         # directly: no coroutine of ours stays on the stack of every idle
         # session's wait but this one.
-        handle = op.handle
+        handle = reading.handle
         session = handle.session
-        ws = op.ws
+        ws = reading.ws
         receive_many = getattr(ws, "receive_many", None)
         if receive_many is None:
             receive_many = partial(_receive_one_as_list, ws)

@@ -161,11 +161,11 @@ class Server(BaseServer):
         except Exception:
             self.logger.exception("background flow failed")
 
-    def _read_websocket(self, op: _ReadWebSocket) -> DisconnectReason:
+    def _read_websocket(self, reading: _ReadWebSocket) -> DisconnectReason:
         # AsyncServer._read_websocket's loop, blocking instead of awaiting.
-        handle = op.handle
+        handle = reading.handle
         session = handle.session
-        ws = op.ws
+        ws = reading.ws
         receive_many = getattr(ws, "receive_many", None)
         if receive_many is None:
             receive_many = partial(_receive_one_as_list, ws)
