@@ -106,7 +106,7 @@ def count(mode: str, impl: str, scenario_name: str, duration: float, log: Any) -
         )  # fmt: skip
         try:
             wait_ready(proc, port, timeout=300.0)
-            result = _loadgen(port, scenario_name, duration)
+            result = _loadgen(port, scenario_name, duration, impl)
         finally:
             _stop(proc)
         if KEEP:
@@ -123,11 +123,12 @@ def count(mode: str, impl: str, scenario_name: str, duration: float, log: Any) -
     return Count(total, int(result["messages"]), result.get("requests_per_message"))
 
 
-def _loadgen(port: int, scenario_name: str, duration: float) -> dict[str, Any]:
+def _loadgen(port: int, scenario_name: str, duration: float, impl: str) -> dict[str, Any]:
     scenario = SCENARIOS[scenario_name]
     args = [
         "node", str(LOADGEN), "--url", f"http://127.0.0.1:{port}",
         "--scenario", scenario.loadgen, "--sessions", str(scenario.sessions),
+        "--protocol", "plain" if impl == "plain" else "eio",
         "--inflight", str(scenario.inflight), "--size", str(scenario.size),
         "--warmup", "0", "--duration", str(duration),
     ]  # fmt: skip
@@ -174,15 +175,16 @@ def per_message(mode: str, impl: str, scenario: str, duration: float, log: Any) 
 def table(rows: list[dict[str, Any]], modes: Sequence[str], scenarios: Sequence[str]) -> str:
     lines = [
         "| mode | scenario | engineio-core | python-engineio | ratio | requests per message"
-        " (core / pyeio, longer run) | ratio per request |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+        " (core / pyeio, longer run) | ratio per request | plain ws echo |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     found = {(r["mode"], r["impl"], r["scenario"]): r for r in rows}
     for mode in modes:
         for scenario in scenarios:
             core = found.get((mode, "core", scenario))
             pyeio = found.get((mode, "pyeio", scenario)) or found.get((mode, "base", scenario))
-            if core is None and pyeio is None:
+            plain = found.get((mode, "plain", scenario))
+            if core is None and pyeio is None and plain is None:
                 continue
             ratio = (
                 f"**{pyeio['per_message'] / core['per_message']:.2f}x**"
@@ -202,7 +204,7 @@ def table(rows: list[dict[str, Any]], modes: Sequence[str], scenarios: Sequence[
                     per_request = f"{(pyeio['per_message'] / rp) / (core['per_message'] / rc):.2f}x"
             lines.append(
                 f"| {mode} | {scenario} | {_fmt(core)} | {_fmt(pyeio)} | {ratio} | {rpm}"
-                f" | {per_request} |"
+                f" | {per_request} | {_fmt(plain)} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -215,7 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modes", default="asgi")
     parser.add_argument("--scenarios", default="handshake,polling-echo,ws-echo")
-    parser.add_argument("--impls", default="core,pyeio", help="core, pyeio and/or base")
+    parser.add_argument(
+        "--impls",
+        default="core,pyeio",
+        help="core, pyeio, plain (the plain WebSocket echo, ws scenarios) and/or base",
+    )
     parser.add_argument(
         "--base", type=Path, help="the source tree of the 'base' implementation (for --impls)"
     )
