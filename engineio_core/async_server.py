@@ -159,7 +159,7 @@ class AsyncServer(BaseServer):
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""
-        flow = self._queue(sid, self._encode_message(data, binary))
+        flow = self._queue_message(sid, data, binary)
         if flow is not None:
             await self._run(flow)
 
@@ -412,7 +412,8 @@ class AsyncServer(BaseServer):
                 data, closed = self._next_write(handle, True)
                 if data is not None:
                     try:
-                        await _send_data(ws, data)
+                        # _send_data(), inline for one message (an echo's reply)
+                        await (ws.send(data) if type(data) is not list else _send_data(ws, data))
                     except (WebSocketClosed, OSError):
                         handle.broken = True  # as in _websocket_writer_flow
                         return
