@@ -9,6 +9,7 @@ wsproto client over a plain socket. Every wait is bounded by a socket timeout.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import queue
@@ -42,6 +43,8 @@ from wsproto.events import (
 )
 from wsproto.frame_protocol import FrameProtocol
 
+import engineio_core
+from engineio_core.base_server import NO_LOCK
 from engineio_core.plugin import threading_mode
 from engineio_core.plugin.manager import select_async_mode
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
@@ -62,13 +65,27 @@ TIMEOUT = 10.0
 
 def test_mode_info() -> None:
     info = threading_mode.eio_mode_info()
-    assert (info.name, info.family, info.rank, info.can_websocket) == (
+    assert (info.name, info.family, info.rank, info.can_websocket, info.preemptive) == (
         "threading",
         "sync",
         0,
         True,
+        True,
     )
     assert threading_mode.eio_unavailable_reason() is None
+
+
+def test_session_locks_only_for_preemptive_modes() -> None:
+    # Threads can switch inside a critical section: each session gets a real lock.
+    # A mode that says its tasks are cooperative (greenlets) gets none.
+    server = engineio_core.Server(async_mode="threading")
+    lock = server._new_lock()
+    assert lock is not NO_LOCK
+    assert lock.acquire(blocking=False)
+    assert not lock.acquire(blocking=False)  # a real lock, held
+    lock.release()
+    server._mode.info = dataclasses.replace(server._mode.info, preemptive=False)
+    assert server._new_lock() is NO_LOCK
 
 
 def test_spawn_runs_on_pooled_daemon_threads() -> None:

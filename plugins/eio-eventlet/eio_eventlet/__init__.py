@@ -42,6 +42,7 @@ _INFO = ModeInfo(
     rank=400,
     can_websocket=True,
     description="eventlet green threads; eventlet.wsgi and gunicorn -k eventlet (gunicorn < 26)",
+    preemptive=False,  # greenlets: no locks around session state
 )
 
 

@@ -67,11 +67,12 @@ def test_entry_module_imports_fast() -> None:
 
 def test_mode_info() -> None:
     info = eio_eventlet.eio_mode_info()
-    assert (info.name, info.family, info.rank, info.can_websocket) == (
+    assert (info.name, info.family, info.rank, info.can_websocket, info.preemptive) == (
         "eventlet",
         "sync",
         400,
         True,
+        False,  # greenlets: the server takes no locks
     )
 
 

@@ -40,6 +40,7 @@ _INFO = ModeInfo(
     rank=300,
     can_websocket=True,
     description="gevent greenlets; pywsgi (+ gevent-websocket), gunicorn -k gevent",
+    preemptive=False,  # greenlets: no locks around session state
 )
 
 

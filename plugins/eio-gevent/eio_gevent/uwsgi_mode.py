@@ -50,6 +50,7 @@ _INFO = ModeInfo(
     rank=350,
     can_websocket=True,
     description="gevent greenlets inside uWSGI (uwsgi --gevent N); uWSGI's WebSocket handshake",
+    preemptive=False,  # greenlets: no locks around session state
 )
 
 

@@ -70,9 +70,9 @@ def test_entry_modules_import_fast() -> None:
 
 def test_mode_info() -> None:
     infos = [gevent_mode.eio_mode_info(), uwsgi_mode.eio_mode_info()]
-    assert [(i.name, i.family, i.rank, i.can_websocket) for i in infos] == [
-        ("gevent", "sync", 300, True),
-        ("gevent_uwsgi", "sync", 350, True),
+    assert [(i.name, i.family, i.rank, i.can_websocket, i.preemptive) for i in infos] == [
+        ("gevent", "sync", 300, True, False),  # greenlets: the server takes no locks
+        ("gevent_uwsgi", "sync", 350, True, False),
     ]
 
 
