@@ -14,30 +14,20 @@ import gevent.event
 import gevent.queue
 import gevent.thread
 
+# eio_spawn_detached and eio_call_soon (gevent_mode) call gevent through this
+# module's ``gevent`` directly.
 __all__ = [
-    "call_soon",
     "new_event",
     "new_lock",
     "new_queue",
     "sleep",
     "spawn",
-    "spawn_detached",
 ]
 
 
 def spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Start a greenlet; it has ``join(timeout)`` like ``threading.Thread``."""
     return gevent.spawn(target, *args, **kwargs)
-
-
-def spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Start a raw greenlet: no ``Greenlet`` object, links or spawn-tree bookkeeping."""
-    gevent.spawn_raw(target, *args)
-
-
-def call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """Run ``callback(*args)`` in the hub once the greenlets ready now have run."""
-    gevent.get_hub().loop.run_callback(callback, *args)
 
 
 def sleep(seconds: float) -> None:

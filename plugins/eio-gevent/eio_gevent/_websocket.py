@@ -105,6 +105,13 @@ class GeventWebSocket(WsprotoWebSocket):
             sock, gevent.socket.socket
         ):
             return None
+        # The real socket under it is non-blocking already (gevent waits in its hub):
+        # its own send raises BlockingIOError when full, with no Python frame per
+        # reply, where gevent's send(data, 0, 0.0) and a lambda around it take two.
+        raw = getattr(sock, "_sock", None)
+        if isinstance(raw, socket.SocketType) and raw.gettimeout() == 0.0:
+            raw_send: Callable[[bytes], int] = raw.send
+            return raw_send
         send: Callable[..., int] = sock.send
         return lambda data: send(data, 0, 0.0)
 

@@ -85,12 +85,15 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
 
 @hookimpl
 def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    (_green_module or _load_green()).spawn_detached(target, args)
+    # A raw greenlet: no Greenlet object, links or spawn-tree bookkeeping. gevent's
+    # own call, not a wrapper in _green: this runs for every message.
+    (_green_module or _load_green()).gevent.spawn_raw(target, *args)
 
 
 @hookimpl
 def eio_call_soon(callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-    (_green_module or _load_green()).call_soon(callback, args)
+    # In the hub once the greenlets ready now have run; as above, for every reply.
+    (_green_module or _load_green()).gevent.get_hub().loop.run_callback(callback, *args)
 
 
 @hookimpl

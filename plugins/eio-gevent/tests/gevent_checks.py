@@ -313,7 +313,39 @@ def check_pywsgi_no_delay() -> None:
         server.stop(timeout=1)
 
 
+def check_try_send_on_the_raw_socket() -> None:
+    # try_send writes on the non-blocking socket under gevent's (no Python frame);
+    # a write the buffer cannot take whole is handed over, and finished in order.
+    ws, peer, _ = opened("pywsgi")
+    assert ws._send_nowait == ws.sock._sock.send, ws._send_nowait
+    assert ws.try_send("small") is None
+    event = peer.next_event()
+    assert isinstance(event, TextMessage) and event.data == "small", event
+    big = b"x" * (8 << 20)
+    finish = ws.try_send(big)
+    assert finish is not None  # the peer is not reading: the rest waits
+    received: list[bytes] = []
+
+    def read() -> None:
+        chunks = []
+        while True:
+            event = peer.next_event(timeout=5.0)
+            chunks.append(event.data)
+            if event.message_finished:
+                break
+        received.append(b"".join(chunks))
+        event = peer.next_event(timeout=5.0)
+        received.append(event.data)
+
+    reader = gevent_mode.eio_spawn(read, (), {})
+    finish()
+    ws.send("after")
+    reader.join(5)
+    assert received == [big, "after"], [len(r) for r in received]
+
+
 CHECKS: dict[str, Callable[[], None]] = {
+    "try-send-raw": check_try_send_on_the_raw_socket,
     "primitives": check_primitives,
     "websocket": check_websocket,
     "oversize": check_oversize_message,

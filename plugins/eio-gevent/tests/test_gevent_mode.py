@@ -151,6 +151,7 @@ def test_ranking_under_a_gevent_server() -> None:
         "refusal",
         "uwsgi-can-upgrade",
         "pywsgi-no-delay",
+        "try-send-raw",
     ],
 )
 def test_under_real_gevent(check: str) -> None:
