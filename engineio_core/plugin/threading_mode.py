@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextvars import Context
 from typing import Any
 
 from engineio_core.plugin.hookspecs import hookimpl
@@ -70,7 +71,9 @@ class _Task:
 
     def run(self) -> None:
         try:
-            self._target(*self._args, **self._kwargs)
+            # In an empty context, as in a new thread: a task must not find the
+            # context variables the previous task on this pooled thread set.
+            Context().run(self._target, *self._args, **self._kwargs)
         except Exception:
             # Reported as an uncaught exception in a thread would be; the thread lives on.
             exc_type, exc, tb = sys.exc_info()

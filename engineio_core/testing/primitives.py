@@ -8,6 +8,7 @@ in a coroutine on the running loop.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import time
 from collections.abc import Awaitable, Callable
@@ -65,12 +66,50 @@ def _sync_event(mode: SelectedMode) -> str | None:
     return None if not event.is_set() else "clear() did not clear the event"
 
 
+_MARK: contextvars.ContextVar[str] = contextvars.ContextVar("engineio_core_check_mark")
+
+
+def _sync_detached_tasks(mode: SelectedMode) -> str | None:
+    """spawn_detached's tasks run at once side by side, each in an empty context
+    (as a new thread or greenlet would be, even where the mode reuses them), and
+    one that raises stops no later one."""
+    seen: list[tuple[int, str]] = []
+
+    def job(n: int, wait: float) -> None:
+        if wait:
+            mode.sleep(wait)
+        seen.append((n, _MARK.get("empty")))
+        _MARK.set(f"left by task {n}")
+        if n == 2:
+            raise RuntimeError("a detached task failing on purpose (engineio-core check)")
+
+    for n, wait in enumerate((0.2, 0, 0, 0, 0)):
+        mode.spawn_detached(job, (n, wait))
+    deadline = time.monotonic() + 5
+    while len(seen) < 4 and time.monotonic() < deadline:
+        mode.sleep(0.01)
+    for n in range(5, 9):  # a second round, on whatever the first one left
+        mode.spawn_detached(job, (n, 0))
+    while len(seen) < 9 and time.monotonic() < deadline:
+        mode.sleep(0.01)
+    order = [n for n, _ in seen]
+    if sorted(order) != list(range(9)):
+        return f"detached tasks ran {order}, expected 0 to 8 (task 2 raises)"
+    if order[0] == 0:
+        return "a detached task that sleeps held up the tasks spawned after it"
+    leaked = [(n, mark) for n, mark in seen if mark != "empty"]
+    if leaked:
+        return f"detached tasks started with a context variable set: {leaked}"
+    return None
+
+
 def run_sync_checks(mode: SelectedMode) -> list[Result]:
     checks: list[tuple[str, Callable[[SelectedMode], str | None]]] = [
         ("spawn_and_join", _sync_spawn_and_join),
         ("sleep_yields", _sync_sleep_yields),
         ("queue_order_and_timeout", _sync_queue),
         ("event_wait_and_timeout", _sync_event),
+        ("detached_tasks", _sync_detached_tasks),
     ]
     return [(name, _guard(check, mode)) for name, check in checks]
 

@@ -84,8 +84,7 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
 
 @hookimpl
 def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    # spawn_n: a bare green thread, without GreenThread's exit event and result.
-    (_green_module or _load_green()).eventlet.spawn_n(target, *args)
+    (_green_module or _load_green()).spawn_detached(target, args)
 
 
 @hookimpl

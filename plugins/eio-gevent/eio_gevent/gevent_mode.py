@@ -85,9 +85,8 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
 
 @hookimpl
 def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    # A raw greenlet: no Greenlet object, links or spawn-tree bookkeeping. gevent's
-    # own call, not a wrapper in _green: this runs for every message.
-    (_green_module or _load_green()).gevent.spawn_raw(target, *args)
+    # A raw greenlet (no Greenlet object, links or spawn-tree bookkeeping), reused.
+    (_green_module or _load_green()).spawn_detached(target, args)
 
 
 @hookimpl

@@ -344,7 +344,41 @@ def check_try_send_on_the_raw_socket() -> None:
     assert received == [big, "after"], [len(r) for r in received]
 
 
+def check_pooled_greenlets() -> None:
+    # Detached tasks reuse parked greenlets, up to DEFAULT_MAX_IDLE of them; one
+    # killed while parked is skipped, not handed a task.
+    from engineio_core.plugin.greenlets import DEFAULT_MAX_IDLE
+
+    ran: list[Any] = []
+
+    def job(n: int) -> None:
+        gevent.sleep(0)
+        ran.append(gevent.getcurrent())
+
+    for n in range(DEFAULT_MAX_IDLE + 36):  # all at once: one greenlet each
+        gevent_mode.eio_spawn_detached(job, (n,))
+    gevent.sleep(0.05)
+    parked = gevent.get_hub()._engineio_core_parked.idle
+    assert len(ran) == DEFAULT_MAX_IDLE + 36 and len(set(ran)) == len(ran), len(set(ran))
+    assert len(parked) == DEFAULT_MAX_IDLE, len(parked)
+    first = list(parked)
+    ran.clear()
+    for n in range(10):
+        gevent_mode.eio_spawn_detached(job, (n,))
+    gevent.sleep(0.05)
+    assert len(ran) == 10 and set(ran) <= set(first), "parked greenlets were not reused"
+    victim = parked[-1]
+    gevent.kill(victim)  # something kills a parked greenlet
+    gevent.sleep(0.01)
+    assert victim.dead
+    ran.clear()
+    gevent_mode.eio_spawn_detached(job, (0,))
+    gevent.sleep(0.05)
+    assert len(ran) == 1 and ran[0] is not victim, ran
+
+
 CHECKS: dict[str, Callable[[], None]] = {
+    "pooled-greenlets": check_pooled_greenlets,
     "try-send-raw": check_try_send_on_the_raw_socket,
     "primitives": check_primitives,
     "websocket": check_websocket,

@@ -152,6 +152,7 @@ def test_ranking_under_a_gevent_server() -> None:
         "uwsgi-can-upgrade",
         "pywsgi-no-delay",
         "try-send-raw",
+        "pooled-greenlets",
     ],
 )
 def test_under_real_gevent(check: str) -> None:
