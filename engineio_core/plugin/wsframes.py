@@ -28,7 +28,10 @@ much as the work it does on a small payload, unmasking is done with as few as
 possible: a payload of up to ``_BIGINT_UNMASK_MAX`` bytes is XORed with the
 key as one big integer (both read as little-endian integers); a larger
 payload uses four strided ``bytes.translate`` calls, whose cost per byte is
-lower once the fixed cost no longer dominates. An unfragmented text message
+lower once the fixed cost no longer dominates. Where the ``websockets``
+package is installed with its C speedups (uvicorn's standard extra brings it),
+a payload over 125 bytes is unmasked by its ``apply_mask`` instead: 0.09 µs
+for 1 KiB against 1.9 µs for the big integer. An unfragmented text message
 is validated by decoding it in one ``bytes.decode("utf-8")``, which is as
 strict as an incremental decoder and much cheaper; only a fragmented text
 message gets an incremental decoder, so an invalid fragment fails without
@@ -39,7 +42,8 @@ from __future__ import annotations
 
 import codecs
 import struct
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 __all__ = [
     "OP_BINARY",
@@ -119,8 +123,32 @@ class FrameError(Exception):
         return f"{self.reason} ({self.code})"
 
 
+def _find_c_unmask() -> Callable[[Any, Any], bytes] | None:
+    """``websockets``' C ``apply_mask(data, mask)`` if it is installed, else None.
+
+    Looked up at the first large frame, not at import: importing websockets
+    costs milliseconds that a server which never sees such a frame need not pay.
+    """
+    global _c_unmask
+    try:
+        from websockets.speedups import apply_mask
+    except ImportError:  # not installed, or without its C extension
+        _c_unmask = None
+        return None
+    _c_unmask = apply_mask
+    return apply_mask
+
+
+#: The C unmasker: _UNSET until _find_c_unmask has looked for it.
+_UNSET: Any = object()
+_c_unmask: Any = _UNSET
+
+
 def _unmask(payload: bytearray, mask: bytearray) -> bytes:
     """XOR ``payload`` (a fresh slice, modified in place when large) with ``mask``."""
+    c_unmask = _c_unmask if _c_unmask is not _UNSET else _find_c_unmask()
+    if c_unmask is not None:
+        return c_unmask(payload, mask)  # type: ignore[no-any-return]
     n = len(payload)
     if n <= _BIGINT_UNMASK_MAX:
         # An empty payload gives (0).to_bytes(0, ...) == b"", so no special case.

@@ -30,6 +30,7 @@ from wsproto.events import (
 )
 from wsproto.frame_protocol import FrameProtocol, Opcode, ParseFailed
 
+from engineio_core.plugin import wsframes
 from engineio_core.plugin.wsframes import (
     OP_BINARY,
     OP_CLOSE,
@@ -130,8 +131,20 @@ def test_empty_messages_and_control_frames() -> None:
     ]
 
 
+@pytest.fixture(params=["python", "c"])
+def unmasker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a large payload is unmasked: the pure-Python one, and websockets'
+    C apply_mask (installed with the test dependencies) where it is found."""
+    if request.param == "python":
+        monkeypatch.setattr(wsframes, "_c_unmask", None)
+    else:
+        monkeypatch.setattr(wsframes, "_c_unmask", wsframes._UNSET)
+        assert wsframes._find_c_unmask() is not None, "websockets' C speedups are missing"
+    return str(request.param)
+
+
 @pytest.mark.parametrize("n", [1, 3, 4, 5, 125, 126, 127, 1024, 1025, 4099, 65535, 65536])
-def test_payload_lengths_and_random_masks(n: int) -> None:
+def test_payload_lengths_and_random_masks(n: int, unmasker: str) -> None:
     payload = os.urandom(n)
     mask = os.urandom(4)
     frame = client_frame(OP_BINARY, payload, mask=mask)
