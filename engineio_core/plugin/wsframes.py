@@ -148,7 +148,7 @@ def _unmask(payload: bytearray, mask: bytearray) -> bytes:
     """XOR ``payload`` (a fresh slice, modified in place when large) with ``mask``."""
     c_unmask = _c_unmask if _c_unmask is not _UNSET else _find_c_unmask()
     if c_unmask is not None:
-        return c_unmask(payload, mask)  # type: ignore[no-any-return]
+        return c_unmask(payload, mask)
     n = len(payload)
     if n <= _BIGINT_UNMASK_MAX:
         # An empty payload gives (0).to_bytes(0, ...) == b"", so no special case.
