@@ -241,8 +241,14 @@ class Server(BaseServer):
 
     def _wake(self, handle: SessionHandle) -> None:
         ws = handle.ws
-        if ws is None or not hasattr(ws, "try_send"):
-            handle.wake.set()  # a pending poll, or a writer task
+        if ws is None:
+            # Else the next poll finds the packets itself: no event to make and set
+            # (the poll marks itself pending under the lock before it waits).
+            if handle.session.poll_pending:
+                handle.wake.set()
+            return
+        if not hasattr(ws, "try_send"):
+            handle.wake.set()  # a writer task
             return
         lock = handle.lock  # NO_LOCK (greenlets): no `with` on the path of every reply
         if lock is not NO_LOCK:
