@@ -24,6 +24,8 @@ eio = engineio_core.AsyncServer(**options)
 disconnects: list[dict[str, str]] = []
 messages: list[Any] = []
 disconnect_reasons: Counter[str] = Counter()
+#: The QUERY_STRING of each connect handler's environ (it must be the raw one).
+connect_queries: list[str] = []
 KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
 #: Engine.IO requests being handled now: counted by the ASGI app below and by
 #: run_aiohttp.py's middleware (which sets it to 0); None where nothing counts them.
@@ -49,7 +51,10 @@ def counted() -> Iterator[None]:
 
 @eio.on("connect")
 def connect(sid: str, environ: dict[str, Any]) -> bool:
-    return "reject=1" not in environ.get("QUERY_STRING", "")
+    query = environ.get("QUERY_STRING", "")
+    if "probe=" in query:
+        _record(connect_queries, query)
+    return "reject=1" not in query
 
 
 @eio.on("message")
@@ -88,6 +93,7 @@ def state() -> bytes:
             "disconnect_reasons": disconnect_reasons,
             "requests_in_flight": in_flight["requests"],
             "async_mode": eio.async_mode,
+            "connect_queries": connect_queries,
         }
     ).encode()
 

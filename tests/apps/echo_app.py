@@ -38,6 +38,8 @@ _lock = threading.Lock()
 disconnects: list[dict[str, str]] = []
 messages: list[Any] = []
 disconnect_reasons: Counter[str] = Counter()
+#: The QUERY_STRING of each connect handler's environ (it must be the raw one).
+connect_queries: list[str] = []
 KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
 _in_flight = 0
 
@@ -51,7 +53,11 @@ def _record(records: list[Any], item: Any) -> None:
 
 @eio.on("connect")
 def connect(sid: str, environ: dict[str, Any]) -> bool:
-    return "reject=1" not in environ.get("QUERY_STRING", "")
+    query = environ.get("QUERY_STRING", "")
+    if "probe=" in query:
+        with _lock:
+            _record(connect_queries, query)
+    return "reject=1" not in query
 
 
 @eio.on("message")
@@ -95,6 +101,7 @@ def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                 "disconnect_reasons": disconnect_reasons,
                 "requests_in_flight": _in_flight,
                 "async_mode": eio.async_mode,
+                "connect_queries": connect_queries,
             }
         ).encode()
     start_response("200 OK", [("Content-Type", "application/json")])

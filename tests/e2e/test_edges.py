@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -37,6 +38,17 @@ def test_handshake_sets_the_cookie(live_server: LiveServer) -> None:
     assert (
         "HttpOnly" in reply.headers["set-cookie"] and "SameSite=Lax" in reply.headers["set-cookie"]
     )
+
+
+def test_connect_handler_gets_the_raw_query_string(live_server: LiveServer) -> None:
+    # As WSGI's QUERY_STRING is: still percent-encoded, so that parsing it gives
+    # the values sent. One decoded already would turn "+" into " " and "%26" into "&".
+    value = "a+b&c%d=e f"
+    raw(live_server).handshake(probe=value)
+    sent = "probe=a%2Bb%26c%25d%3De+f"  # urlencode's
+    state = live_server.wait_state(lambda s: any(sent in q for q in s["connect_queries"]))
+    query = next(q for q in state["connect_queries"] if sent in q)
+    assert parse_qs(query)["probe"] == [value]
 
 
 def test_post_is_answered_ok(live_server: LiveServer) -> None:

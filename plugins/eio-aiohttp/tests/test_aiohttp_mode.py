@@ -21,6 +21,7 @@ import pytest
 from aiohttp import WSMsgType, web
 from eio_aiohttp._websocket import AiohttpWebSocket
 from multidict import CIMultiDict
+from yarl import URL
 
 import engineio_core
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
@@ -128,19 +129,21 @@ def test_translate_request() -> None:
 
     async def test() -> None:
         app = web.Application()
-        app.router.add_post("/some/path", handler)
+        app.router.add_post("/some path", handler)
         async with serving(app) as (_, client):
             headers = CIMultiDict(
                 [("X-Thing", "a"), ("X-Thing", "b"), ("Content-Type", "text/plain")]
             )
             body = bytes(range(100))
-            async with client.post("/some/path?a=1&a=2&b=", data=body, headers=headers) as resp:
+            target = URL("/some%20path?a=1&a=2&b=&c=%2B%2526", encoded=True)
+            async with client.post(target, data=body, headers=headers) as resp:
                 assert resp.status == 200
 
     run(test)
     core, request = seen["core"], seen["request"]
-    assert (core.method, core.path) == ("POST", "/some/path")
-    assert core.query == {"a": ["1", "2"], "b": [""]}
+    assert (core.method, core.path) == ("POST", "/some path")
+    # Decoded once, as sent (yarl's query_string is decoded already).
+    assert core.query == {"a": ["1", "2"], "b": [""], "c": ["+%26"]}
     assert core.headers["x-thing"] == "a, b"
     assert core.headers["content-type"] == "text/plain"
     assert all(name == name.lower() for name in core.headers)
@@ -150,8 +153,8 @@ def test_translate_request() -> None:
     assert (seen["first"], seen["rest"]) == (bytes(range(5)), bytes(range(5, 100)))
     environ = seen["environ"]
     assert environ["REQUEST_METHOD"] == "POST"
-    assert environ["PATH_INFO"] == "/some/path"
-    assert environ["QUERY_STRING"] == "a=1&a=2&b="
+    assert environ["PATH_INFO"] == "/some path"
+    assert environ["QUERY_STRING"] == "a=1&a=2&b=&c=%2B%2526"
     assert environ["HTTP_X_THING"] == "a, b"
     assert environ["CONTENT_TYPE"] == "text/plain"
     assert environ["CONTENT_LENGTH"] == "100"
@@ -161,6 +164,32 @@ def test_translate_request() -> None:
     assert environ["SERVER_PROTOCOL"] == "HTTP/1.1"
     assert environ["wsgi.url_scheme"] == "http"
     assert environ["aiohttp.request"] is request
+
+
+def test_translate_an_absolute_form_target() -> None:
+    # "GET http://host/path?query": what a client sends through a forward proxy.
+    seen: dict[str, Any] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        core = eio_aiohttp.eio_translate_request((request,))
+        seen["target"] = (core.path, dict(core.query), core.get_environ()["QUERY_STRING"])
+        return web.Response(text="done")
+
+    async def test() -> None:
+        app = web.Application()
+        app.router.add_get("/a path", handler)
+        async with serving(app) as (served, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+            writer.write(
+                f"GET {served.url}/a%20path?x=%2B1 HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{served.port}\r\nConnection: close\r\n\r\n".encode()
+            )
+            status = await asyncio.wait_for(reader.readline(), 5)
+            writer.close()
+            assert status.startswith(b"HTTP/1.1 200"), status
+
+    run(test)
+    assert seen["target"] == ("/a path", {"x": ["+1"]}, "x=%2B1")
 
 
 def test_read_body_of_a_chunked_request_stops_at_the_limit() -> None:
