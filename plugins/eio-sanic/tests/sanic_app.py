@@ -4,8 +4,10 @@ Echoes every message, refuses connections whose query has ``reject=1``,
 records disconnect reasons and serves them with the open sessions at
 ``GET /_state``; ``POST /_translate?limit=N`` answers, as JSON, the core
 request the plugin built for it and the first N bytes of its body. Options
-for the server come from EIO_SANIC_TEST_OPTIONS (JSON). ``app`` also runs
-under an ASGI server: ``uvicorn sanic_app:app``.
+for the server come from EIO_SANIC_TEST_OPTIONS (JSON), settings for Sanic
+(its proxy settings, say) from EIO_SANIC_TEST_CONFIG (JSON); with
+EIO_SANIC_TEST_TLS set (a directory holding fullchain.pem and privkey.pem) it
+serves HTTPS. ``app`` also runs under an ASGI server: ``uvicorn sanic_app:app``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def disconnect(sid: str, reason: str) -> None:
 
 
 app = Sanic("eio_sanic_tests")
+app.config.update(json.loads(os.environ.get("EIO_SANIC_TEST_CONFIG", "{}")))
 eio.attach(app)
 
 
@@ -80,5 +83,10 @@ async def translate(request: Request) -> HTTPResponse:
 
 if __name__ == "__main__":
     app.run(
-        host="127.0.0.1", port=int(sys.argv[1]), single_process=True, motd=False, access_log=False
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        single_process=True,
+        motd=False,
+        access_log=False,
+        ssl=os.environ.get("EIO_SANIC_TEST_TLS") or None,
     )

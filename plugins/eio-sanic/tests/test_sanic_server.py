@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -77,13 +78,22 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(argv: list[str], **options: Any) -> Iterator[Served]:
+def serve(
+    argv: list[str],
+    *,
+    sanic_config: dict[str, Any] | None = None,
+    tls: Path | None = None,
+    **options: Any,
+) -> Iterator[Served]:
     port = _free_port()
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "EIO_SANIC_TEST_OPTIONS": json.dumps(options),
+        "EIO_SANIC_TEST_CONFIG": json.dumps(sanic_config or {}),
     }
+    if tls is not None:
+        env["EIO_SANIC_TEST_TLS"] = str(tls)
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [a.replace("{port}", str(port)) for a in argv],
@@ -192,6 +202,45 @@ def test_translate_request(server: Served) -> None:
     assert environ["CONTENT_TYPE"] == "text/plain" and environ["HTTP_X_TEST"] == "yes"
     assert environ["REMOTE_ADDR"] == "127.0.0.1" and environ["wsgi.url_scheme"] == "http"
     assert environ["SERVER_PORT"] == str(server.port)
+
+
+def _translated(url: str, headers: dict[str, str], context: ssl.SSLContext | None = None) -> Any:
+    request = urllib.request.Request(url, data=b"x", headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=5, context=context) as reply:
+        return json.load(reply)
+
+
+def test_translate_request_behind_a_trusted_proxy() -> None:
+    # With Sanic's proxy settings on, the client and scheme are the ones its
+    # forwarding headers name, as Sanic's own client_ip and scheme say.
+    config = {"REAL_IP_HEADER": "x-real-ip", "FORWARDED_SECRET": "s3cret"}
+    with serve([sys.executable, "sanic_app.py", "{port}"], sanic_config=config) as served:
+        url = f"http://127.0.0.1:{served.port}/_translate"
+        core = _translated(url, {"X-Real-IP": "10.1.2.3"})
+        assert (core["remote_addr"], core["scheme"]) == ("10.1.2.3", "http")
+        forwarded = {"Forwarded": "for=10.9.9.9;proto=https;secret=s3cret"}
+        core = _translated(url, forwarded)
+        assert (core["remote_addr"], core["scheme"]) == ("10.9.9.9", "https")
+        environ = core["environ"]
+        assert (environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]) == ("10.9.9.9", "https")
+        # A header from an untrusted source (no secret) changes nothing.
+        core = _translated(url, {"Forwarded": "for=10.6.6.6;proto=https"})
+        assert (core["remote_addr"], core["scheme"]) == ("127.0.0.1", "http")
+
+
+def test_translate_request_over_tls(tmp_path: Path) -> None:
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.create_default_context(cafile=str(tmp_path / "fullchain.pem"))
+    context.check_hostname = False
+    with serve([sys.executable, "sanic_app.py", "{port}"], tls=tmp_path) as served:
+        core = _translated(f"https://127.0.0.1:{served.port}/_translate", {}, context)
+    assert (core["remote_addr"], core["scheme"]) == ("127.0.0.1", "https")
+    assert core["environ"]["wsgi.url_scheme"] == "https"
 
 
 def test_oversize_post_gets_413(server: Served) -> None:
