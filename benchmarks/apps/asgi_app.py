@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import minimal_eio
+
 
 async def plain_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
@@ -16,10 +18,21 @@ async def plain_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     if scope["type"] == "http":
-        body = b"ok"
-        headers = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        body = b""
+        more = scope["method"] == "POST"
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        status, content_type, out = minimal_eio.respond(
+            scope["method"], scope["query_string"].decode("latin-1"), body
+        )
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(out)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
         return
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})

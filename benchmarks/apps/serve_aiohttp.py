@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+import minimal_eio
 from aiohttp import WSMsgType, web
 
 
@@ -19,10 +20,19 @@ async def plain_echo(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def minimal_handshake(request: web.Request) -> web.Response:
+    body = await request.read() if request.method == "POST" else b""
+    status, content_type, out = minimal_eio.respond(
+        request.method, request.raw_path.partition("?")[2], body
+    )
+    return web.Response(status=status, body=out, headers={"Content-Type": content_type})
+
+
 def make_app() -> web.Application:
     app = web.Application()
     if os.environ.get("BENCH_IMPL") == "plain":
         app.router.add_get("/ws", plain_echo)
+        app.router.add_route("*", "/engine.io/", minimal_handshake)
     else:
         from bench_app import make_async_server
 

@@ -12,6 +12,7 @@ from typing import Any  # noqa: E402
 
 import eventlet.websocket  # noqa: E402
 import eventlet.wsgi  # noqa: E402
+import minimal_eio  # noqa: E402
 
 
 @eventlet.websocket.WebSocketWSGI  # type: ignore[untyped-decorator,misc]
@@ -23,9 +24,15 @@ def plain_echo(ws: Any) -> None:
         ws.send(message)
 
 
+def plain_app(environ: dict[str, Any], start_response: Any) -> Any:
+    if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+        return plain_echo(environ, start_response)
+    return minimal_eio.wsgi_app(environ, start_response)
+
+
 def main(port: int) -> None:
     if os.environ.get("BENCH_IMPL") == "plain":
-        app: Any = plain_echo
+        app: Any = plain_app
     else:
         from bench_app import wsgi_app
 

@@ -6,7 +6,8 @@ import os
 import sys
 from typing import Any
 
-from sanic import Request, Sanic
+import minimal_eio
+from sanic import HTTPResponse, Request, Sanic
 
 app = Sanic("bench")
 app.config.WEBSOCKET_PING_INTERVAL = None  # Engine.IO has its own heartbeat
@@ -18,6 +19,13 @@ if os.environ.get("BENCH_IMPL") == "plain":
     async def plain_echo(request: Request, ws: Any) -> None:
         async for message in ws:
             await ws.send(message)
+
+    @app.route("/engine.io/", methods=["GET", "POST"])
+    async def minimal_handshake(request: Request) -> HTTPResponse:
+        status, content_type, out = minimal_eio.respond(
+            request.method, request.query_string, request.body
+        )
+        return HTTPResponse(out, status=status, content_type=content_type)
 
 else:
     from bench_app import make_async_server

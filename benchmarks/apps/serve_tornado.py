@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+import minimal_eio
 import tornado.web
 import tornado.websocket
 
@@ -16,10 +17,21 @@ class PlainEcho(tornado.websocket.WebSocketHandler):
         self.write_message(message, binary=isinstance(message, bytes))
 
 
+class MinimalHandshake(tornado.web.RequestHandler):
+    def _respond(self) -> None:
+        request = self.request
+        status, content_type, out = minimal_eio.respond(request.method, request.query, request.body)
+        self.set_status(status)
+        self.set_header("Content-Type", content_type)
+        self.finish(out)
+
+    get = post = _respond
+
+
 async def main(port: int) -> None:
     handlers: list[Any]
     if os.environ.get("BENCH_IMPL") == "plain":
-        handlers = [(r"/ws", PlainEcho)]
+        handlers = [(r"/ws", PlainEcho), (r"/engine.io/", MinimalHandshake)]
     else:
         from bench_app import engineio, make_async_server
 

@@ -8,13 +8,14 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import minimal_eio
+
 
 def plain_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     import uwsgi
 
     if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
+        return minimal_eio.wsgi_app(environ, start_response)
     uwsgi.websocket_handshake()
     while True:
         message = uwsgi.websocket_recv()
@@ -30,8 +31,7 @@ def plain_echo_own_framing(environ: dict[str, Any], start_response: Any) -> Any:
     from eio_gevent._uwsgi import accept_websocket
 
     if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
+        return minimal_eio.wsgi_app(environ, start_response)
     ws = accept_websocket(environ, max_message_size=1_000_000)
     if ws is None:
         start_response("400 Bad Request", [("Content-Length", "0")])

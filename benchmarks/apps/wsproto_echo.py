@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import minimal_eio
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -32,8 +33,7 @@ def _handshake(environ: dict[str, Any]) -> bytes:
 def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     sock: socket.socket | None = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
     if sock is None or environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
+        return minimal_eio.wsgi_app(environ, start_response)
     conn = WSConnection(ConnectionType.SERVER)
     conn.receive_data(_handshake(environ))
     for event in conn.events():
