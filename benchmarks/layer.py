@@ -304,6 +304,17 @@ def _plain_wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [b"ok"]
 
 
+async def _plain_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The harness's own cost for HTTP: read the request, answer ``ok``.
+
+    Not asgi_app's plain app, whose HTTP side is minimal_eio's handshake (run.py's
+    ceiling for handshakes): here the plain app is the zero point of the layer."""
+    await receive()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
 def _measure(impl: str, scenario: str, total: int) -> float:
     """CPU microseconds per message in this process (``--child``)."""
     os.environ["BENCH_IMPL"] = "core" if impl == "base" else impl
@@ -314,6 +325,8 @@ def _measure(impl: str, scenario: str, total: int) -> float:
     import asgi_app  # chosen by BENCH_IMPL
 
     app = asgi_app.app
+    if impl == "plain" and scenario != "ws-echo":
+        app = _plain_asgi
 
     async def run(count: int) -> None:
         if scenario == "ws-echo":
