@@ -7,8 +7,9 @@ For every mode and scenario it starts engineio-core's server, python-engineio's
 server and (where the scenario has one) a plain app on the same framework (a
 WebSocket echo; for handshakes, apps/minimal_eio.py's bare handshake), one after
 the other, ``--rounds`` times (A B C A B C ...), each on a fresh server process
-pinned to core 0 while the load generator runs pinned to core 1. It prints each run as it goes and writes the table of medians (and the
-ratio of medians) to ``--out`` as markdown, plus the raw runs as JSON beside it.
+pinned to core 0 while the load generator runs pinned to core 1. It prints each
+run as it goes and writes the table of medians (and the ratio of medians) to
+``--out`` as markdown, plus the raw runs as JSON beside it.
 Every process it starts is stopped before it moves on; each load generator run
 ends by itself after warmup + duration seconds (and is killed if it overstays).
 """
