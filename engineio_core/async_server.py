@@ -77,6 +77,64 @@ _ENDED: Any = object()
 _INLINE_WRITER: Any = object()
 
 
+def _time_out(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class _Wake:
+    """A session's wake event under asyncio: ``asyncio.Event``'s ``set``, ``clear``
+    and ``is_set``, and ``wait(timeout)``.
+
+    The timeout is a timer on the waiter future, where ``asyncio.wait_for`` (before
+    Python 3.12) makes a task for every wait: a pending long-poll waits once per
+    message it carries. Not ``asyncio.timeout()`` either: it cancels the current
+    task, and a flow that starts eagerly (``_start_eagerly_by_hand``) takes its
+    first step in a task that is not the one that resumes it.
+    """
+
+    __slots__ = ("_is_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiters: list[asyncio.Future[bool]] = []
+
+    def is_set(self) -> bool:
+        return self._is_set
+
+    def set(self) -> None:
+        if not self._is_set:
+            self._is_set = True
+            waiters = self._waiters
+            if waiters:
+                self._waiters = []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(True)
+
+    def clear(self) -> None:
+        self._is_set = False
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until set (True) or ``timeout`` seconds have passed (False)."""
+        if self._is_set:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(waiter)
+        timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
+        try:
+            return await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            # Timed out or cancelled: not woken, so still in the list (set() hands
+            # the woken ones a new, empty list).
+            waiters = self._waiters
+            if waiters and waiter in waiters:
+                waiters.remove(waiter)
+
+
 class AsyncServer(BaseServer):
     """An Engine.IO server for asyncio modes: ``aiohttp``, ``sanic``, ``tornado``,
     ``asgi`` or any installed asyncio-family plugin.
@@ -89,6 +147,7 @@ class AsyncServer(BaseServer):
 
     def __init__(self, *args: Any, handle_sigterm: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._new_wake = _Wake
         #: Installed at the first request, once the server has put its own SIGTERM
         #: handler in place and the event loop is known. A plugin whose framework
         #: shuts the app down in order by itself (Sanic's before_server_stop)
@@ -317,6 +376,9 @@ class AsyncServer(BaseServer):
 
     async def _perform_wait(self, op: WaitWake) -> None:
         if op.event.is_set():
+            return
+        if type(op.event) is _Wake:
+            await op.event.wait(op.timeout)
             return
         if op.timeout is None:
             # No timer, no extra task: asyncio.wait_for (before 3.12) makes a task per wait.

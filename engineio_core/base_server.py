@@ -267,6 +267,9 @@ class BaseServer:
         self._mode: SelectedMode = select_async_mode(self.family, async_mode)
         self.async_mode = self._mode.name
         self._heartbeat_wake = self._mode.create_event()
+        #: Makes a session's wake event (SessionHandle.wake): the mode's event by
+        #: default; AsyncServer has its own.
+        self._new_wake: Callable[[], Any] = self._mode.create_event
         self._mode.notify_selected(self)
 
     # -- public API shared by both servers ----------------------------------------
@@ -540,7 +543,7 @@ class BaseServer:
         session = Session(
             self.generate_id(), protocol, transport, self.session_config, time.monotonic()
         )
-        return SessionHandle(session, self._mode.create_event, self._new_lock())
+        return SessionHandle(session, self._new_wake, self._new_lock())
 
     def _polling_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
         handle = self._new_handle(request, decision.protocol, _POLLING)
