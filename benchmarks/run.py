@@ -5,7 +5,7 @@
 
 For every mode and scenario it starts engineio-core's server, python-engineio's
 server and (where the scenario has one) a plain app on the same framework (a
-WebSocket echo; for handshakes, apps/minimal_eio.py's bare handshake), one after
+WebSocket echo; for handshakes and long-polling, apps/minimal_eio.py), one after
 the other, ``--rounds`` times (A B C A B C ...), each on a fresh server process
 pinned to core 0 while the load generator runs pinned to core 1. It prints each
 run as it goes and writes the table of medians (and the ratio of medians) to
@@ -62,7 +62,7 @@ class Scenario:
     sessions: int
     inflight: int = 4
     size: int = 100
-    plain: bool = False  # has a plain ceiling (a WebSocket echo, or minimal_eio's handshake)
+    plain: bool = False  # has a plain ceiling (a WebSocket echo, or apps/minimal_eio.py)
     memory: bool = False  # measures RSS per idle session rather than a rate
     ping_interval: float = 25.0
     unit: str = "msg/s"
@@ -81,7 +81,7 @@ SCENARIOS: dict[str, Scenario] = {
             description="WebSocket echo, 1 KiB binary, 50 sessions x 4 in flight",
         ),
         Scenario(
-            "polling-echo", "polling-echo", 50, 4, 100,
+            "polling-echo", "polling-echo", 50, 4, 100, plain=True,
             description="long-polling echo, 100-byte text, 50 sessions x 4 in flight, "
             "sends batched into one POST at a time",
         ),
@@ -284,12 +284,14 @@ def run_one(
 ) -> Run:
     run = Run(mode, impl, scenario.name, rnd)
     loadgen_scenario = scenario.loadgen
+    http = loadgen_scenario in ("polling-echo", "handshake")
     try:
         with server(mode, impl, scenario, log) as (port, pgid):
             args = [
                 "taskset", "-c", LOADGEN_CORE, "node", str(LOADGEN),
                 "--url", f"http://127.0.0.1:{port}", "--scenario", loadgen_scenario,
-                "--protocol", "plain" if impl == "plain" else "eio",
+                # The plain apps speak raw WebSocket, and Engine.IO over HTTP (minimal_eio).
+                "--protocol", "plain" if impl == "plain" and not http else "eio",
                 "--sessions", str(scenario.sessions), "--inflight", str(scenario.inflight),
                 "--size", str(scenario.size), "--warmup", str(warmup),
                 "--duration", str(duration), "--rate", str(FIXED_RATE[0]),
@@ -708,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in scenarios:
             scenario = SCENARIOS[name]
             # The Node.js server is a WebSocket echo only.
-            if scenario.plain and not scenario.memory and scenario.loadgen != "handshake":
+            if scenario.plain and not scenario.memory and scenario.name.startswith("ws-"):
                 for rnd in range(1, args.rounds + 1):
                     if args.quiet_wait > 0:
                         wait_quiet(args.quiet_wait)

@@ -18,14 +18,18 @@ async def plain_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     if scope["type"] == "http":
-        body = b""
-        more = scope["method"] == "POST"
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        status, content_type, out = minimal_eio.respond(
-            scope["method"], scope["query_string"].decode("latin-1"), body
+
+        async def read_body() -> bytes:
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            return body
+
+        status, content_type, out = await minimal_eio.respond_async(
+            scope["method"], scope["query_string"].decode("latin-1"), read_body
         )
         headers = [
             (b"content-type", content_type.encode()),

@@ -1,25 +1,29 @@
-"""The least a server can do to pass the handshake scenario: its plain ceiling.
+"""The least a server can do to pass the handshake and long-polling scenarios: their plain ceiling.
 
 The WebSocket scenarios have a plain WebSocket echo on each server as their ceiling;
-this is the handshake scenario's. It has no library and none of the protocol beyond
-what the load generator checks: a random sid kept in a dict, the open packet, and a
-POST whose close packet (``1``) drops the sid. No heartbeat, no connect handler and
-no environ for it, no validation of the query or the body, no CORS, no logging: all
-things a real implementation must do. So no implementation's handshakes/s can pass
-this one's on the same server, and its ratio to python-engineio's is the most any
-implementation could show there.
+this is the HTTP scenarios'. It has no library and none of the protocol beyond what
+the load generator needs: a random sid kept in a dict, the open packet, a POST whose
+message packets are queued back to the sender and whose close packet (``1``) drops
+the sid, and a GET that takes the queue or waits for it. No heartbeat, no connect
+or message handler and no environ for one, no validation of the query or the
+payload, no CORS, no logging, no poll timeout: all things a real implementation
+must do. So no implementation's rate can pass this one's on the same server, and
+its ratio to python-engineio's is the most any implementation could show there.
 
-Every plain benchmark app answers ``/engine.io/`` with it: ``respond`` does the work,
-each framework's app turns the request into its three arguments.
+Every plain benchmark app answers ``/engine.io/`` with it: ``respond_sync`` (WSGI
+servers, thread or greenlet per request) and ``respond_async`` (asyncio servers) do
+the work; each framework's app turns its request into their arguments.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from binascii import b2a_base64
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-_SESSIONS: dict[str, bool] = {}
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _OPEN = (
     '0{"sid":"%s","upgrades":["websocket"],"pingInterval":25000,'
@@ -27,6 +31,18 @@ _OPEN = (
 )
 OPEN_TYPE = "text/plain; charset=UTF-8"
 OK_TYPE = "text/html"
+_BAD = (400, OK_TYPE, b"")
+
+
+class _Session:
+    __slots__ = ("queue", "wake")
+
+    def __init__(self, wake: Any) -> None:
+        self.queue: list[bytes] = []
+        self.wake = wake  # a threading-style Event (sync), an asyncio future or None
+
+
+_SESSIONS: dict[str, _Session] = {}
 
 
 def _sid(query: str) -> str | None:
@@ -36,31 +52,94 @@ def _sid(query: str) -> str | None:
     return None
 
 
-def respond(method: str, query: str, body: bytes) -> tuple[int, str, bytes]:
-    """(status, content type, body) for one request to ``/engine.io/``."""
+def _open(wake: Any) -> tuple[int, str, bytes]:
+    sid = b2a_base64(os.urandom(15), newline=False).translate(_URLSAFE).decode()
+    _SESSIONS[sid] = _Session(wake)
+    return 200, OPEN_TYPE, (_OPEN % sid).encode()
+
+
+def _post(sid: str, session: _Session, body: bytes) -> None:
+    """Queue the body's messages back to the sender; a close packet ends the session."""
+    for packet in body.split(b"\x1e"):
+        if packet[:1] == b"4":
+            session.queue.append(packet)
+        elif packet == b"1":
+            _SESSIONS.pop(sid, None)
+            session.queue.append(b"6")  # a pending poll ends with a noop
+
+
+# -- WSGI servers: a thread or a greenlet per request -----------------------------------
+
+_lock = threading.Lock()
+
+
+def respond_sync(
+    method: str, query: str, body: bytes, new_event: Callable[[], Any] = threading.Event
+) -> tuple[int, str, bytes]:
+    """(status, content type, body) for one request; ``new_event``: an Event class
+    with ``set``, ``clear`` and ``wait()`` that suits the server (threading's is
+    green once eventlet or gevent has monkey-patched)."""
     sid = _sid(query)
     if sid is None:
-        if method != "GET":
-            return 400, OK_TYPE, b""
-        sid = b2a_base64(os.urandom(15), newline=False).translate(_URLSAFE).decode()
-        _SESSIONS[sid] = True
-        return 200, OPEN_TYPE, (_OPEN % sid).encode()
-    if method == "POST" and sid in _SESSIONS:
-        if body == b"1":
-            _SESSIONS.pop(sid, None)
+        return _open(new_event()) if method == "GET" else _BAD
+    session = _SESSIONS.get(sid)
+    if session is None:
+        return _BAD
+    if method == "POST":
+        with _lock:
+            _post(sid, session, body)
+        session.wake.set()
         return 200, OK_TYPE, b"ok"
-    return 400, OK_TYPE, b""
+    while True:
+        with _lock:
+            if session.queue:
+                out = b"\x1e".join(session.queue)
+                session.queue.clear()
+                return 200, OPEN_TYPE, out
+            session.wake.clear()
+        session.wake.wait()
 
 
-def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """``respond`` as a WSGI app (gunicorn, eventlet.wsgi, gevent's pywsgi, uWSGI)."""
+def wsgi_app(
+    environ: dict[str, Any], start_response: Any, new_event: Callable[[], Any] = threading.Event
+) -> list[bytes]:
+    """``respond_sync`` as a WSGI app (gunicorn, eventlet.wsgi, gevent's pywsgi, uWSGI)."""
     method = environ["REQUEST_METHOD"]
     body = b""
     if method == "POST":
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-    status, content_type, out = respond(method, environ.get("QUERY_STRING", ""), body)
+    status, content_type, out = respond_sync(
+        method, environ.get("QUERY_STRING", ""), body, new_event
+    )
     start_response(
         "200 OK" if status == 200 else "400 Bad Request",
         [("Content-Type", content_type), ("Content-Length", str(len(out)))],
     )
     return [out]
+
+
+# -- asyncio servers --------------------------------------------------------------------
+
+
+async def respond_async(
+    method: str, query: str, read_body: Callable[[], Awaitable[bytes]]
+) -> tuple[int, str, bytes]:
+    """(status, content type, body) for one request; ``read_body()`` gives a POST's body."""
+    sid = _sid(query)
+    if sid is None:
+        return _open(None) if method == "GET" else _BAD
+    session = _SESSIONS.get(sid)
+    if session is None:
+        return _BAD
+    if method == "POST":
+        _post(sid, session, await read_body())
+        waiter = session.wake
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        return 200, OK_TYPE, b"ok"
+    while not session.queue:
+        session.wake = asyncio.get_running_loop().create_future()
+        await session.wake
+    out = b"\x1e".join(session.queue)
+    session.queue.clear()
+    return 200, OPEN_TYPE, out

@@ -20,10 +20,9 @@ async def plain_echo(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def minimal_handshake(request: web.Request) -> web.Response:
-    body = await request.read() if request.method == "POST" else b""
-    status, content_type, out = minimal_eio.respond(
-        request.method, request.raw_path.partition("?")[2], body
+async def minimal_engineio(request: web.Request) -> web.Response:
+    status, content_type, out = await minimal_eio.respond_async(
+        request.method, request.raw_path.partition("?")[2], request.read
     )
     return web.Response(status=status, body=out, headers={"Content-Type": content_type})
 
@@ -32,7 +31,7 @@ def make_app() -> web.Application:
     app = web.Application()
     if os.environ.get("BENCH_IMPL") == "plain":
         app.router.add_get("/ws", plain_echo)
-        app.router.add_route("*", "/engine.io/", minimal_handshake)
+        app.router.add_route("*", "/engine.io/", minimal_engineio)
     else:
         from bench_app import make_async_server
 

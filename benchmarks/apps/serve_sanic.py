@@ -21,9 +21,12 @@ if os.environ.get("BENCH_IMPL") == "plain":
             await ws.send(message)
 
     @app.route("/engine.io/", methods=["GET", "POST"])
-    async def minimal_handshake(request: Request) -> HTTPResponse:
-        status, content_type, out = minimal_eio.respond(
-            request.method, request.query_string, request.body
+    async def minimal_engineio(request: Request) -> HTTPResponse:
+        async def read_body() -> bytes:
+            return request.body
+
+        status, content_type, out = await minimal_eio.respond_async(
+            request.method, request.query_string, read_body
         )
         return HTTPResponse(out, status=status, content_type=content_type)
 

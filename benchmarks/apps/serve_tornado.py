@@ -17,10 +17,16 @@ class PlainEcho(tornado.websocket.WebSocketHandler):
         self.write_message(message, binary=isinstance(message, bytes))
 
 
-class MinimalHandshake(tornado.web.RequestHandler):
-    def _respond(self) -> None:
+class MinimalEngineIO(tornado.web.RequestHandler):
+    async def _respond(self) -> None:
         request = self.request
-        status, content_type, out = minimal_eio.respond(request.method, request.query, request.body)
+
+        async def read_body() -> bytes:
+            return request.body
+
+        status, content_type, out = await minimal_eio.respond_async(
+            request.method or "GET", request.query, read_body
+        )
         self.set_status(status)
         self.set_header("Content-Type", content_type)
         self.finish(out)
@@ -31,7 +37,7 @@ class MinimalHandshake(tornado.web.RequestHandler):
 async def main(port: int) -> None:
     handlers: list[Any]
     if os.environ.get("BENCH_IMPL") == "plain":
-        handlers = [(r"/ws", PlainEcho), (r"/engine.io/", MinimalHandshake)]
+        handlers = [(r"/ws", PlainEcho), (r"/engine.io/", MinimalEngineIO)]
     else:
         from bench_app import engineio, make_async_server
 

@@ -12,10 +12,12 @@ import minimal_eio
 
 
 def plain_echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    import gevent.event
     import uwsgi
 
     if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        return minimal_eio.wsgi_app(environ, start_response)
+        # Greenlets that uWSGI's gevent loop runs, not monkey-patched: gevent's Event.
+        return minimal_eio.wsgi_app(environ, start_response, gevent.event.Event)
     uwsgi.websocket_handshake()
     while True:
         message = uwsgi.websocket_recv()
@@ -28,10 +30,12 @@ def plain_echo_own_framing(environ: dict[str, Any], start_response: Any) -> Any:
     of the connection's descriptor (eio_gevent._uwsgi says why uWSGI's own
     WebSocket calls cannot carry Engine.IO). ``BENCH_UWSGI_PLAIN=own-framing``:
     the ceiling for engineio-core with that framing, beside uWSGI's C one."""
+    import gevent.event
     from eio_gevent._uwsgi import accept_websocket
 
     if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        return minimal_eio.wsgi_app(environ, start_response)
+        # Greenlets that uWSGI's gevent loop runs, not monkey-patched: gevent's Event.
+        return minimal_eio.wsgi_app(environ, start_response, gevent.event.Event)
     ws = accept_websocket(environ, max_message_size=1_000_000)
     if ws is None:
         start_response("400 Bad Request", [("Content-Length", "0")])
