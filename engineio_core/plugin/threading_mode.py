@@ -58,15 +58,21 @@ def eio_unavailable_reason() -> str | None:
 
 
 class _Task:
-    """A job run by a pooled thread; joinable like a ``threading.Thread``."""
+    """A job run by a pooled thread; joinable like a ``threading.Thread``, unless
+    made with ``joinable=False`` (``eio_spawn_detached``: a message handler per
+    message, which nobody joins, then costs no Event to make and to set)."""
 
     __slots__ = ("_args", "_done", "_kwargs", "_target", "daemon")
 
     def __init__(
-        self, target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        target: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        joinable: bool = True,
     ) -> None:
         self._target, self._args, self._kwargs = target, args, kwargs
-        self._done = threading.Event()
+        self._done = threading.Event() if joinable else None
         self.daemon = True
 
     def run(self) -> None:
@@ -84,12 +90,15 @@ class _Task:
             self._target = self._args = self._kwargs = None  # type: ignore[assignment]
 
     def finish(self) -> None:
-        self._done.set()
+        if self._done is not None:
+            self._done.set()
 
     def join(self, timeout: float | None = None) -> None:
+        assert self._done is not None, "a detached task cannot be joined"
         self._done.wait(timeout)
 
     def is_alive(self) -> bool:
+        assert self._done is not None, "a detached task has no handle"
         return not self._done.is_set()
 
 
@@ -146,6 +155,14 @@ def eio_spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     task = _Task(target, args, kwargs)
     _POOL.submit(task)
     return task
+
+
+_NO_KWARGS: dict[str, Any] = {}
+
+
+@hookimpl
+def eio_spawn_detached(target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    _POOL.submit(_Task(target, args, _NO_KWARGS, joinable=False))
 
 
 @hookimpl
