@@ -128,7 +128,8 @@ def _loadgen(port: int, scenario_name: str, duration: float, impl: str) -> dict[
     args = [
         "node", str(LOADGEN), "--url", f"http://127.0.0.1:{port}",
         "--scenario", scenario.loadgen, "--sessions", str(scenario.sessions),
-        "--protocol", "plain" if impl == "plain" else "eio",
+        # The plain apps speak raw WebSocket, and Engine.IO over HTTP (minimal_eio).
+        "--protocol", "plain" if impl == "plain" and scenario.name.startswith("ws-") else "eio",
         "--inflight", str(scenario.inflight), "--size", str(scenario.size),
         "--warmup", "0", "--duration", str(duration),
     ]  # fmt: skip
@@ -175,7 +176,7 @@ def per_message(mode: str, impl: str, scenario: str, duration: float, log: Any) 
 def table(rows: list[dict[str, Any]], modes: Sequence[str], scenarios: Sequence[str]) -> str:
     lines = [
         "| mode | scenario | engineio-core | python-engineio | ratio | requests per message"
-        " (core / pyeio, longer run) | ratio per request | plain ws echo |",
+        " (core / pyeio, longer run) | ratio per request | plain app |",
         "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     found = {(r["mode"], r["impl"], r["scenario"]): r for r in rows}
@@ -220,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--impls",
         default="core,pyeio",
-        help="core, pyeio, plain (the plain WebSocket echo, ws scenarios) and/or base",
+        help="core, pyeio, plain (the plain app: a WebSocket echo, or apps/minimal_eio.py "
+        "for polling-echo and handshake) and/or base",
     )
     parser.add_argument(
         "--base", type=Path, help="the source tree of the 'base' implementation (for --impls)"
