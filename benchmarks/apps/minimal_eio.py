@@ -7,8 +7,11 @@ message packets are queued back to the sender and whose close packet (``1``) dro
 the sid, and a GET that takes the queue or waits for it. No heartbeat, no connect
 or message handler and no environ for one, no validation of the query or the
 payload, no CORS, no logging, no poll timeout: all things a real implementation
-must do. So no implementation's rate can pass this one's on the same server, and
-its ratio to python-engineio's is the most any implementation could show there.
+must do. It uses each framework's ordinary request API, as the Engine.IO modes do.
+So an implementation on that API does at least this work: its rate cannot pass
+this one's by more than a cheaper use of the framework could give (engineio-core's
+glue is not always the framework's plainest path either), and the ratio of this
+one's rate to python-engineio's is the ceiling of a cell.
 
 Every plain benchmark app answers ``/engine.io/`` with it: ``respond_sync`` (WSGI
 servers, thread or greenlet per request) and ``respond_async`` (asyncio servers) do
