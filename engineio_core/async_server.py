@@ -9,7 +9,6 @@ coroutines, tasks instead of threads).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import sys
 import time
@@ -90,7 +89,8 @@ class _Wake:
     Python 3.12) makes a task for every wait: a pending long-poll waits once per
     message it carries. Not ``asyncio.timeout()`` either: it cancels the current
     task, and a flow that starts eagerly (``_start_eagerly_by_hand``) takes its
-    first step in a task that is not the one that resumes it.
+    first step in a task that is not the one that resumes it. The heartbeat loop
+    waits on one too.
     """
 
     __slots__ = ("_is_set", "_waiters")
@@ -147,7 +147,9 @@ class AsyncServer(BaseServer):
 
     def __init__(self, *args: Any, handle_sigterm: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The events the flows wait on (WaitWake): sessions' and the heartbeat's.
         self._new_wake = _Wake
+        self._heartbeat_wake = _Wake()
         #: Installed at the first request, once the server has put its own SIGTERM
         #: handler in place and the event loop is known. A plugin whose framework
         #: shuts the app down in order by itself (Sanic's before_server_stop)
@@ -375,17 +377,8 @@ class AsyncServer(BaseServer):
         return DisconnectReason.TRANSPORT_CLOSE
 
     async def _perform_wait(self, op: WaitWake) -> None:
-        if op.event.is_set():
-            return
-        if type(op.event) is _Wake:
-            await op.event.wait(op.timeout)
-            return
-        if op.timeout is None:
-            # No timer, no extra task: asyncio.wait_for (before 3.12) makes a task per wait.
-            await op.event.wait()
-            return
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(op.event.wait(), op.timeout)
+        # Every event the flows wait on is a _Wake: a timer, no task, per wait.
+        await op.event.wait(op.timeout)
 
     def _spawn_handler(self, event: str, args: tuple[Any, ...]) -> None:
         """Run the handler as an *eager* task: at once, up to its first real wait.

@@ -268,7 +268,7 @@ class BaseServer:
         self.async_mode = self._mode.name
         self._heartbeat_wake = self._mode.create_event()
         #: Makes a session's wake event (SessionHandle.wake): the mode's event by
-        #: default; AsyncServer has its own.
+        #: default; AsyncServer has its own (and its own _heartbeat_wake).
         self._new_wake: Callable[[], Any] = self._mode.create_event
         self._mode.notify_selected(self)
 
