@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Coroutine
-from functools import partial
+import types
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from sanic import Request as SanicRequest
 from sanic import Sanic
 from sanic.constants import HTTP_METHODS
 
-from eio_sanic._translate import BodyRead, current_body_read
+from eio_sanic._translate import reading_body
 
 
 class EngineIORoute:
@@ -25,11 +25,11 @@ class EngineIORoute:
 
     Sanic cancels a handler as soon as its client's TCP connection is gone.
     The server's work runs in its own task from its first wait on, shielded
-    from that, so a
-    WebSocket session still ends through the server (disconnect handler,
-    reason "transport close") and a pending poll still runs its cleanup.
-    The exception is a body read in progress: it would wait forever, so that
-    task is cancelled with the handler (nothing has changed yet then).
+    from that, so a WebSocket session still ends through the server
+    (disconnect handler, reason "transport close") and a pending poll still
+    runs its cleanup. The exception is a body read in progress: it would
+    wait forever, so that task is cancelled with the handler (nothing has
+    changed yet then).
     """
 
     #: Sanic's marker for handlers that may return None after an upgrade.
@@ -41,62 +41,62 @@ class EngineIORoute:
         self._detached: set[asyncio.Future[Any]] = set()
 
     async def __call__(self, request: SanicRequest) -> Any:
-        body_read = BodyRead()
-        outcome = _Outcome()
-        token = current_body_read.set(body_read)
-        try:
-            handling = outcome.run(self.server.handle_request(request))
-            if request.headers.get("upgrade", "").lower() == "websocket":
-                # The socket's reader takes the task it runs in as the session's
-                # (SanicWebSocket._receive_direct): a task of its own from the start.
-                pending: asyncio.Future[Any] | None = asyncio.ensure_future(handling)
-            else:
-                # Most requests end in their first step (a handshake, a POST, a
-                # poll that finds packets): run it now, with no task and no
-                # shield. A task takes over only if the request has to wait.
-                pending = self.server._start_eagerly(handling)
-        finally:
-            current_body_read.reset(token)
-        if pending is not None:
+        handling = self.server.handle_request(request)
+        if request.headers.get("upgrade", "").lower() == "websocket":
+            # The socket's reader takes the task it runs in as the session's
+            # (SanicWebSocket._receive_direct): a task of its own from the start.
+            pending: asyncio.Future[Any] = asyncio.ensure_future(handling)
+        else:
+            # Most requests end in their first step (a handshake, a POST, a poll
+            # that finds packets): run it here, in Sanic's task, with nothing
+            # around it. A task takes over only if the request has to wait.
             try:
-                await asyncio.shield(pending)
-            except asyncio.CancelledError:
-                if body_read.active:
-                    pending.cancel()
-                else:
-                    self._detach(pending, outcome)
-                raise
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.value
+                waited_on = handling.send(None)
+            except StopIteration as done:
+                return done.value
+            pending = asyncio.ensure_future(_carry_on(handling, waited_on))
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if request in reading_body:
+                pending.cancel()
+            elif not pending.done():
+                self._detach(pending)
+            raise
 
-    def _detach(self, pending: asyncio.Future[Any], outcome: _Outcome) -> None:
+    def _detach(self, pending: asyncio.Future[Any]) -> None:
         # The loop keeps weak references only: hold the task until it is done.
         self._detached.add(pending)
-        pending.add_done_callback(partial(self._finished, outcome))
+        pending.add_done_callback(self._finished)
 
-    def _finished(self, outcome: _Outcome, pending: asyncio.Future[Any]) -> None:
+    def _finished(self, pending: asyncio.Future[Any]) -> None:
         self._detached.discard(pending)
-        if outcome.error is not None:
+        if not pending.cancelled() and pending.exception() is not None:
             self.server.logger.error(
-                "request handling failed after the client left", exc_info=outcome.error
+                "request handling failed after the client left", exc_info=pending.exception()
             )
 
 
-class _Outcome:
-    """What the server's handling of one request returned or raised."""
+async def _carry_on(handling: Coroutine[Any, Any, Any], waited_on: Any) -> Any:
+    """The rest of ``handling``, whose first step stopped at ``waited_on``."""
+    return await _from_wait(handling, waited_on)
 
-    __slots__ = ("error", "value")
 
-    def __init__(self) -> None:
-        self.value: Any = None
-        self.error: Exception | None = None
-
-    async def run(self, handling: Coroutine[Any, Any, Any]) -> None:
+@types.coroutine
+def _from_wait(handling: Coroutine[Any, Any, Any], waited_on: Any) -> Generator[Any, Any, Any]:
+    # The task running this waits on what the coroutine's first step yielded
+    # (still marked as a blocking future), then resumes the coroutine; a
+    # cancellation or other exception thrown in meanwhile goes to the coroutine.
+    while True:
         try:
-            self.value = await handling
-        except Exception as exc:  # raised to Sanic by the route, or logged once detached
-            self.error = exc
+            yield waited_on
+        except BaseException as exc:
+            try:
+                waited_on = handling.throw(exc)
+            except StopIteration as done:
+                return done.value
+            continue
+        return (yield from handling.__await__())
 
 
 def attach(app: Sanic[Any, Any], server: Any, path: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -23,22 +22,11 @@ from engineio_core.protocol.http import (
 _SCHEMES = {"ws": "http", "wss": "https"}
 
 
-class BodyRead:
-    """Whether the handler is reading the request body at this moment.
-
-    The route in :mod:`eio_sanic._attach` shields the server's work from
-    Sanic's cancellation on client disconnect, except while the body is
-    being read: that read would then wait forever for bytes that never come.
-    """
-
-    __slots__ = ("active",)
-
-    def __init__(self) -> None:
-        self.active = False
-
-
-#: Set by the route for the task that handles one request (see BodyRead).
-current_body_read: ContextVar[BodyRead | None] = ContextVar("eio_sanic_body_read", default=None)
+#: The requests whose body the server is reading at this moment. The route in
+#: :mod:`eio_sanic._attach` shields the server's work from Sanic's cancellation
+#: on client disconnect, except during a body read: that read would then wait
+#: forever for bytes that never come.
+reading_body: set[SanicRequest] = set()
 
 
 def _scheme(request: SanicRequest) -> str:
@@ -143,14 +131,11 @@ def translate_request(args: tuple[Any, ...]) -> Request:
 
 
 async def _read_body(request: SanicRequest, limit: int) -> bytes:
-    state = current_body_read.get()
-    if state is None:
-        return await _read(request, limit)
-    state.active = True
+    reading_body.add(request)
     try:
         return await _read(request, limit)
     finally:
-        state.active = False
+        reading_body.discard(request)
 
 
 async def make_response(response: Response, request: Request) -> HTTPResponse | None:

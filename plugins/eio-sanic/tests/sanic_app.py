@@ -1,7 +1,8 @@
 """A Sanic app for this plugin's tests: ``python sanic_app.py PORT``.
 
 Echoes every message, refuses connections whose query has ``reject=1``,
-records disconnect reasons and serves them with the open sessions at
+records disconnect reasons and serves them with the open sessions (and
+how many requests are still being handled in a task of their own) at
 ``GET /_state``; ``POST /_translate?limit=N`` answers, as JSON, the core
 request the plugin built for it and the first N bytes of its body. Options
 for the server come from EIO_SANIC_TEST_OPTIONS (JSON), settings for Sanic
@@ -12,6 +13,7 @@ serves HTTPS. ``app`` also runs under an ASGI server: ``uvicorn sanic_app:app``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -58,7 +60,13 @@ eio.attach(app)
 
 @app.get("/_state")
 async def state(request: Request) -> HTTPResponse:
-    body = {"sessions": sorted(eio._sessions), "disconnects": disconnects, "environs": environs}
+    carrying_on = [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_carry_on"]
+    body = {
+        "sessions": sorted(eio._sessions),
+        "disconnects": disconnects,
+        "environs": environs,
+        "carrying_on": len(carrying_on),
+    }
     return HTTPResponse(json.dumps(body), content_type="application/json")
 
 

@@ -370,6 +370,23 @@ def test_client_leaving_in_the_middle_of_a_post_body(server: Served) -> None:
     sock.close()
     # Nothing was received: the session lives on until its heartbeat fails.
     assert server.reason_for(sid, timeout=10) == "ping timeout"
+    # The read was cancelled with Sanic's handler, not left waiting for bytes.
+    assert server.state()["carrying_on"] == 0
+
+
+def test_poll_whose_client_left_stays_pending_until_answered(server: Served) -> None:
+    sid, _ = server.client.handshake()
+    head = f"GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n\r\n"
+    sock = server.raw(head.encode())
+    time.sleep(0.2)  # the poll is waiting (the first ping comes after 1 s)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    time.sleep(0.3)  # Sanic has cancelled its handler by now
+    # The server's poll lives on, shielded: a second one overlaps it, as in Node.
+    reply = server.client.poll(sid)
+    assert reply.status == 400
+    assert server.reason_for(sid) == "transport error"
+    server.wait_state(lambda state: state["carrying_on"] == 0)  # and then it ended
 
 
 def test_shutdown_closes_every_session() -> None:
