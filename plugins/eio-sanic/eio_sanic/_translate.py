@@ -7,6 +7,7 @@ from typing import Any
 
 from sanic import Request as SanicRequest
 from sanic.compat import Header
+from sanic.headers import parse_host
 from sanic.response import HTTPResponse
 
 from eio_sanic._asgi import deny
@@ -34,8 +35,9 @@ def _scheme(request: SanicRequest) -> str:
     return _SCHEMES.get(scheme, scheme)
 
 
-def _client_and_scheme(request: SanicRequest) -> tuple[str, str]:
-    """``request.client_ip`` and the scheme (http or https), as Sanic gives them.
+def _client_and_scheme(request: SanicRequest) -> tuple[str, str, bool]:
+    """``request.client_ip``, the scheme (http or https) as Sanic gives them,
+    and whether they came from the connection alone.
 
     Sanic's properties consult its proxy settings and parse the forwarding
     headers for every request: 4.5% of the instructions of a whole handshake
@@ -50,11 +52,16 @@ def _client_and_scheme(request: SanicRequest) -> tuple[str, str]:
         or config.get("PROXIES_COUNT")
         or "://" in (config.get("SERVER_NAME") or "")
     ):
-        return request.client_ip, _scheme(request)
-    return conn.client_ip, "https" if conn.ssl else "http"
+        return request.client_ip, _scheme(request), False
+    return conn.client_ip, "https" if conn.ssl else "http", True
 
 
-def _server(request: SanicRequest) -> tuple[str, str]:
+def _server(request: SanicRequest, scheme: str, direct: bool) -> tuple[str, str]:
+    """``request.server_name`` and ``request.server_port``, as strings."""
+    if direct and not request.app.config.get("SERVER_NAME"):
+        # What Sanic's properties give without a proxy: the Host header, parsed.
+        name, port = parse_host(request.headers.getone("host", ""))
+        return name or "", str(port or (80 if scheme == "http" else 443))
     # Both come from the Host (or a trusted Forwarded) header: never fail on a bad one.
     try:
         return request.server_name, str(request.server_port)
@@ -62,9 +69,11 @@ def _server(request: SanicRequest) -> tuple[str, str]:
         return "", ""
 
 
-def _environ(request: SanicRequest, headers: dict[str, str]) -> dict[str, Any]:
+def _environ(
+    request: SanicRequest, headers: dict[str, str], client: str, scheme: str, direct: bool
+) -> dict[str, Any]:
     """A WSGI-style environ for the ``connect`` handler, as python-engineio builds it."""
-    server_name, server_port = _server(request)
+    server_name, server_port = _server(request, scheme, direct)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "PATH_INFO": request.path,
@@ -72,12 +81,12 @@ def _environ(request: SanicRequest, headers: dict[str, str]) -> dict[str, Any]:
         "RAW_URI": request.raw_url.decode("latin-1"),
         "SCRIPT_NAME": "",
         "SERVER_PROTOCOL": f"HTTP/{request.version}",
-        "REMOTE_ADDR": request.client_ip,
+        "REMOTE_ADDR": client,
         "REMOTE_PORT": str(request.port),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SERVER_SOFTWARE": "sanic",
-        "wsgi.url_scheme": _scheme(request),
+        "wsgi.url_scheme": scheme,
         "sanic.request": request,
     }
     for name, value in headers.items():
@@ -112,7 +121,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
     (request,) = args
     headers = header_dict(request.headers)
     method = request.method
-    client, scheme = _client_and_scheme(request)
+    client, scheme, direct = _client_and_scheme(request)
     # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(
         method,
@@ -126,7 +135,7 @@ def translate_request(args: tuple[Any, ...]) -> Request:
         partial(_read_body, request) if method == "POST" else None,
         None,
         args,
-        partial(_environ, request, headers),
+        partial(_environ, request, headers, client, scheme, direct),
     )
 
 

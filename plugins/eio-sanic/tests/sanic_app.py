@@ -4,7 +4,8 @@ Echoes every message, refuses connections whose query has ``reject=1``,
 records disconnect reasons and serves them with the open sessions (and
 how many requests are still being handled in a task of their own) at
 ``GET /_state``; ``POST /_translate?limit=N`` answers, as JSON, the core
-request the plugin built for it and the first N bytes of its body. Options
+request the plugin built for it, the first N bytes of its body and what
+Sanic's own properties say of the client and server. Options
 for the server come from EIO_SANIC_TEST_OPTIONS (JSON), settings for Sanic
 (its proxy settings, say) from EIO_SANIC_TEST_CONFIG (JSON); with
 EIO_SANIC_TEST_TLS set (a directory holding fullchain.pem and privkey.pem) it
@@ -85,8 +86,23 @@ async def translate(request: Request) -> HTTPResponse:
         "content_length": core.content_length,
         "body": body.decode(),
         "environ": {k: v for k, v in core.get_environ().items() if isinstance(v, str)},
+        "sanic": _sanics_view(request),
     }
     return HTTPResponse(json.dumps(summary), content_type="application/json")
+
+
+def _sanics_view(request: Request) -> dict[str, str]:
+    """The client, scheme and server as Sanic's own properties give them."""
+    try:
+        server_name, server_port = request.server_name, str(request.server_port)
+    except (ValueError, TypeError):
+        server_name, server_port = "", ""
+    return {
+        "REMOTE_ADDR": request.client_ip,
+        "wsgi.url_scheme": request.scheme,
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+    }
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ body and message size limits, shutdown, and Sanic run as an ASGI app.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import importlib.util
 import json
 import os
@@ -204,6 +205,29 @@ def test_translate_request(server: Served) -> None:
     assert environ["SERVER_PORT"] == str(server.port)
 
 
+def _sanics_view_matches(core: dict[str, Any]) -> bool:
+    environ = core["environ"]
+    return all(environ[key] == value for key, value in core["sanic"].items())
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:5000", "Example.COM", "example.com:8443", "[::1]:81", "bad host!", None]
+)
+def test_environ_names_the_server_as_sanic_does(server: Served, host: str | None) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.putrequest("POST", "/_translate", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.putheader("Content-Length", "1")
+        connection.endheaders(b"x")
+        reply = connection.getresponse()
+        core = json.loads(reply.read())
+    finally:
+        connection.close()
+    assert _sanics_view_matches(core), core
+
+
 def _translated(url: str, headers: dict[str, str], context: ssl.SSLContext | None = None) -> Any:
     request = urllib.request.Request(url, data=b"x", headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5, context=context) as reply:
@@ -223,6 +247,15 @@ def test_translate_request_behind_a_trusted_proxy() -> None:
         assert (core["remote_addr"], core["scheme"]) == ("10.9.9.9", "https")
         environ = core["environ"]
         assert (environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]) == ("10.9.9.9", "https")
+        assert _sanics_view_matches(core), core
+        # The server as Sanic names it: from the Forwarded header's host, or SERVER_NAME.
+        forwarded = {"Forwarded": 'for=10.9.9.9;host="proxied.example:8080";secret=s3cret'}
+        core = _translated(url, forwarded)
+        assert (core["environ"]["SERVER_NAME"], core["environ"]["SERVER_PORT"]) == (
+            "proxied.example",
+            "8080",
+        )
+        assert _sanics_view_matches(core), core
         # A header from an untrusted source (no secret) changes nothing.
         core = _translated(url, {"Forwarded": "for=10.6.6.6;proto=https"})
         assert (core["remote_addr"], core["scheme"]) == ("127.0.0.1", "http")
@@ -241,6 +274,8 @@ def test_translate_request_over_tls(tmp_path: Path) -> None:
         core = _translated(f"https://127.0.0.1:{served.port}/_translate", {}, context)
     assert (core["remote_addr"], core["scheme"]) == ("127.0.0.1", "https")
     assert core["environ"]["wsgi.url_scheme"] == "https"
+    assert core["environ"]["SERVER_PORT"] == str(served.port)
+    assert _sanics_view_matches(core), core
 
 
 def test_oversize_post_gets_413(server: Served) -> None:
