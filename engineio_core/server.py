@@ -41,6 +41,11 @@ from engineio_core.protocol.errors import DisconnectReason
 __all__ = ["Server"]
 
 
+def _read_body(op: ReadBody) -> bytes:
+    read = op.request.read_body
+    return b"" if read is None else read(op.limit)  # a mode may read only a POST's body
+
+
 class Server(BaseServer):
     """An Engine.IO server for sync modes: ``threading``, ``eventlet``, ``gevent``,
     ``gevent_uwsgi`` or any installed sync-family plugin.
@@ -58,7 +63,7 @@ class Server(BaseServer):
             # WSGI servers give applications no shutdown hook: SIGTERM is the one.
             watch_sigterm(self)
         self._perform_table: dict[type, Callable[[Any], Any]] = {
-            ReadBody: lambda op: op.request.read_body(op.limit),
+            ReadBody: _read_body,
             WaitWake: lambda op: op.event.wait(op.timeout),
             CallHandler: self._perform_call,
             SpawnFlow: lambda op: self._spawn_flow(op.flow),

@@ -13,6 +13,7 @@ types, so a plugin's entry module stays cheap to import.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from engineio_core.plugin.hookspecs import hookimpl
@@ -144,22 +145,20 @@ def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
 
 def translate_wsgi_request(environ: dict[str, Any], start_response: Any) -> Request:
     """Build the core :class:`Request` for one WSGI call."""
-    content_length = _content_length(environ)
-
-    def read_body(limit: int) -> bytes:
-        return read_wsgi_body(environ, limit)
-
+    method = environ.get("REQUEST_METHOD", "GET")
+    # Positional: a slots dataclass's __init__ takes keywords at twice the cost.
     return Request(
-        method=environ.get("REQUEST_METHOD", "GET"),
-        path=environ.get("PATH_INFO", ""),
-        query=parse_query(environ.get("QUERY_STRING", "")),
-        headers=WSGIHeaders(environ),
-        remote_addr=environ.get("REMOTE_ADDR") or "",
-        scheme=environ.get("wsgi.url_scheme") or "http",
-        content_length=content_length,
-        read_body=read_body,
-        environ=environ,
-        native=(environ, start_response),
+        method,
+        environ.get("PATH_INFO", ""),
+        parse_query(environ.get("QUERY_STRING", "")),
+        WSGIHeaders(environ),
+        environ.get("REMOTE_ADDR") or "",
+        environ.get("wsgi.url_scheme") or "http",
+        _content_length(environ),
+        # Only a POST's body is read (no reader made for every poll).
+        partial(read_wsgi_body, environ) if method == "POST" else None,
+        environ,
+        (environ, start_response),
     )
 
 
