@@ -5,7 +5,8 @@
 
 For every mode and scenario it starts engineio-core's server, python-engineio's
 server and (where the scenario has one) a plain app on the same framework (a
-WebSocket echo; for handshakes and long-polling, apps/minimal_eio.py), one after
+WebSocket echo; for handshakes and long-polling, apps/minimal_eio.py, or with
+``--plain-http floor`` apps/floor_eio.py), one after
 the other, ``--rounds`` times (A B C A B C ...), each on a fresh server process
 pinned to core 0 while the load generator runs pinned to core 1. It prints each
 run as it goes and writes the table of medians (and the ratio of medians) to
@@ -652,8 +653,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="send this many messages per second in all (open loop) instead of as many "
         "as the server takes: compares CPU per message at equal load (per CPU-s columns)",
     )
+    parser.add_argument(
+        "--plain-http",
+        choices=("minimal", "floor"),
+        default="minimal",
+        help="the plain app of the HTTP scenarios: apps/minimal_eio.py (the least that "
+        "passes the load generator: the ceiling) or apps/floor_eio.py (the least a "
+        "conforming server does: a tighter bound)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
     args = parser.parse_args(argv)
+    # The plain apps read it (servers inherit this environment).
+    os.environ["BENCH_PLAIN_HTTP"] = args.plain_http
 
     modes = list(SERVERS) if args.modes == "all" else args.modes.split(",")
     scenarios = args.scenarios.split(",")
@@ -730,6 +741,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{' / '.join(IMPL_NAMES[i] for i in impls)}, each on a fresh server process; "
         f"{args.warmup:g} s warmup + {args.duration:g} s measured per run; medians shown, "
         "ratio = median engineio-core / median python-engineio.",
+        "",
+        "Plain app of the handshake and polling-echo scenarios: "
+        + (
+            "apps/floor_eio.py (the least a conforming server does)."
+            if args.plain_http == "floor"
+            else "apps/minimal_eio.py (the least that passes the load generator)."
+        ),
         "",
         "Servers: "
         + "; ".join(f"{m}: {(SERVERS.get(m) or NODE_ECHO).server}" for m in modes)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
+import floor_eio
 import minimal_eio
 from aiohttp import WSMsgType, web
 
@@ -27,11 +29,50 @@ async def minimal_engineio(request: web.Request) -> web.Response:
     return web.Response(status=status, body=out, headers={"Content-Type": content_type})
 
 
+async def floor_engineio(request: web.Request) -> web.Response:
+    query = request.raw_path.partition("?")[2]
+    headers = request.headers
+
+    def own_origin() -> str:
+        return f"{request.scheme}://{headers.get('Host', '')}"
+
+    async def read_body(limit: int) -> bytes:
+        return await request.content.read(limit)
+
+    def make_environ() -> dict[str, Any]:
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport else None
+        sock = transport.get_extra_info("sockname") if transport else None
+        return floor_eio.environ_from(
+            request.method,
+            request.path,
+            query,
+            headers.items(),
+            (str(peer[0]), peer[1]) if peer else ("", 0),
+            (str(sock[0]), sock[1]) if sock else ("", 0),
+            request.scheme,
+            {"aiohttp.request": request},
+        )
+
+    status, content_type, out = await floor_eio.respond_async(
+        request.method,
+        query,
+        headers.get("Origin"),
+        own_origin,
+        request.content_length,
+        read_body,
+        make_environ,
+    )
+    return web.Response(status=status, body=out, headers={"Content-Type": content_type})
+
+
 def make_app() -> web.Application:
     app = web.Application()
     if os.environ.get("BENCH_IMPL") == "plain":
         app.router.add_get("/ws", plain_echo)
-        app.router.add_route("*", "/engine.io/", minimal_engineio)
+        # Engine.IO over HTTP: minimal_eio, or floor_eio with BENCH_PLAIN_HTTP=floor.
+        floor = os.environ.get("BENCH_PLAIN_HTTP") == "floor"
+        app.router.add_route("*", "/engine.io/", floor_engineio if floor else minimal_engineio)
     else:
         from bench_app import make_async_server
 

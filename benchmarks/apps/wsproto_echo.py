@@ -7,9 +7,11 @@ every message, with nothing else on top.
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
+import floor_eio
 import minimal_eio
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -30,10 +32,16 @@ def _handshake(environ: dict[str, Any]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+#: Engine.IO over HTTP: minimal_eio, or floor_eio with BENCH_PLAIN_HTTP=floor (run.py --plain-http).
+_HTTP_APP = (
+    floor_eio.wsgi_app if os.environ.get("BENCH_PLAIN_HTTP") == "floor" else minimal_eio.wsgi_app
+)
+
+
 def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     sock: socket.socket | None = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
     if sock is None or environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-        return minimal_eio.wsgi_app(environ, start_response)
+        return _HTTP_APP(environ, start_response)
     conn = WSConnection(ConnectionType.SERVER)
     conn.receive_data(_handshake(environ))
     for event in conn.events():
