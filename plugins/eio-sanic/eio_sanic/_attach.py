@@ -54,6 +54,9 @@ class EngineIORoute:
                 waited_on = handling.send(None)
             except StopIteration as done:
                 return done.value
+            # The task's first step is queued now, before any cancellation of this
+            # handler can come (the loop runs callbacks in order): by the time a
+            # cancel below reaches the task, it is in _from_wait and passes it on.
             pending = asyncio.ensure_future(_carry_on(handling, waited_on))
         try:
             return await asyncio.shield(pending)
