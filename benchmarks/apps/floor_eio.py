@@ -15,8 +15,8 @@ obligations, each in the cheapest form found, and nothing else:
 - The benchmark app's handlers (``bench_app.py``), with the same bodies: ``connect(sid,
   environ)`` gets a WSGI-style environ (the framework's own under WSGI) and may refuse
   (401); ``message(sid, data)`` runs apart from the request, as ``async_handlers``
-  asks (started eagerly and handed to a task if it waits, or run by a pooled thread),
-  and echoes with ``send(sid, data)``; ``disconnect(sid, reason)``.
+  asks (started eagerly, or run by a pooled thread), and echoes with ``send(sid,
+  data)``; ``disconnect(sid, reason)``.
 - A poll waits at most until the session's next ping is due, then carries the ping; a
   second poll while one waits is a 400 that closes the session.
 
@@ -40,9 +40,8 @@ import os
 import queue
 import threading
 import time
-import types
 from binascii import b2a_base64
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -144,6 +143,75 @@ def _timed_out(session: _Session) -> None:
     session.queue.append("2")
 
 
+def _no_wake() -> None:
+    return None
+
+
+def _begin(
+    method: str,
+    query: str,
+    origin: str | None,
+    own_origin: Callable[[], str],
+    new_wake: Callable[[], Any],
+    make_environ: Callable[[], dict[str, Any]],
+) -> Reply | tuple[str, _Session]:
+    """A handshake's reply, a refusal, or the (sid, session) the request is for."""
+    sid = _check(query, origin, own_origin)
+    if sid is False:
+        return _BAD
+    if sid is None:
+        if method != "GET":
+            return _BAD
+        sid = _new_sid()
+        SESSIONS[sid] = _Session(new_wake())
+        if _on_connect(sid, make_environ()) is False:
+            SESSIONS.pop(sid)
+            return _REFUSED
+        return _open_reply(sid)
+    assert isinstance(sid, str)
+    session = SESSIONS.get(sid)
+    if session is None:
+        return _BAD
+    return sid, session
+
+
+def _too_big(content_length: int | None) -> bool:
+    return content_length is not None and content_length > MAX_BUFFER
+
+
+def _post(
+    sid: str,
+    session: _Session,
+    body: bytes,
+    deliver: Callable[[str, str | bytes], None],
+    close: Callable[[str, _Session, str], None],
+) -> Reply:
+    """A POST's body: each packet checked, messages to ``deliver``; the reply."""
+    if len(body) > MAX_BUFFER:
+        close(sid, session, "payload too large")
+        return _TOO_BIG
+    packets = _packets(body)
+    if packets is None:
+        close(sid, session, "parse error")
+        return _BAD
+    for packet in packets:
+        kind = packet[:1]
+        if kind == "4" or kind == "b":
+            data = _message_data(packet)
+            if data is None:
+                close(sid, session, "parse error")
+                return _BAD
+            deliver(sid, data)
+        elif kind == "3":
+            session.alive_until = time.monotonic() + PING_INTERVAL + PING_TIMEOUT
+        elif kind == "1":
+            close(sid, session, "client close")
+        elif kind != "6":
+            close(sid, session, "parse error")
+            return _BAD
+    return _OK
+
+
 # -- asyncio servers --------------------------------------------------------------------
 
 
@@ -172,37 +240,22 @@ async def _on_message_async(sid: str, data: Any) -> None:
         await send_async(sid, data)
 
 
-@types.coroutine
-def _from_wait(coro: Coroutine[Any, Any, None], waited_on: Any) -> Generator[Any, Any, None]:
-    while True:
-        try:
-            yield waited_on
-        except BaseException as exc:
-            try:
-                waited_on = coro.throw(exc)
-            except StopIteration:
-                return
-            continue
-        yield from coro.__await__()
-        return
-
-
-async def _carry_on(coro: Coroutine[Any, Any, None], waited_on: Any) -> None:
-    await _from_wait(coro, waited_on)
-
-
-_TASKS: set[asyncio.Future[None]] = set()
-
-
 def _spawn_async(coro: Coroutine[Any, Any, None]) -> None:
-    """Run a handler apart from the request: its first step now, a task if it waits."""
+    """Run a message handler apart from the request, started eagerly: its first step now.
+
+    The benchmark's handler never waits (``send_async`` does not), so it ends in that
+    step; a handler that waited would be handed to a task from there, which costs
+    nothing until it happens and which this app therefore leaves out."""
     try:
-        waited_on = coro.send(None)
+        coro.send(None)
     except StopIteration:
         return
-    task = asyncio.ensure_future(_carry_on(coro, waited_on))
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
+    coro.close()
+    raise RuntimeError("floor_eio's message handler waited: it never should")
+
+
+def _deliver_async(sid: str, data: str | bytes) -> None:
+    _spawn_async(_on_message_async(sid, data))
 
 
 def _close_async(sid: str, session: _Session, reason: str) -> None:
@@ -223,50 +276,16 @@ async def respond_async(
     make_environ: Callable[[], dict[str, Any]],
 ) -> Reply:
     """(status, content type, body) for one request on an asyncio server."""
-    sid = _check(query, origin, own_origin)
-    if sid is False:
-        return _BAD
-    if sid is None:
-        if method != "GET":
-            return _BAD
-        sid = _new_sid()
-        SESSIONS[sid] = _Session(None)
-        if _on_connect(sid, make_environ()) is False:
-            SESSIONS.pop(sid)
-            return _REFUSED
-        return _open_reply(sid)
-    assert isinstance(sid, str)
-    session = SESSIONS.get(sid)
-    if session is None:
-        return _BAD
+    begun = _begin(method, query, origin, own_origin, _no_wake, make_environ)
+    if len(begun) == 3:
+        return begun
+    sid, session = begun
     if method == "POST":
-        if content_length is not None and content_length > MAX_BUFFER:
+        if _too_big(content_length):
             _close_async(sid, session, "payload too large")
             return _TOO_BIG
         body = await read_body(MAX_BUFFER + 1)
-        if len(body) > MAX_BUFFER:
-            _close_async(sid, session, "payload too large")
-            return _TOO_BIG
-        packets = _packets(body)
-        if packets is None:
-            _close_async(sid, session, "parse error")
-            return _BAD
-        for packet in packets:
-            kind = packet[:1]
-            if kind == "4" or kind == "b":
-                data = _message_data(packet)
-                if data is None:
-                    _close_async(sid, session, "parse error")
-                    return _BAD
-                _spawn_async(_on_message_async(sid, data))
-            elif kind == "3":
-                session.alive_until = time.monotonic() + PING_INTERVAL + PING_TIMEOUT
-            elif kind == "1":
-                _close_async(sid, session, "client close")
-            elif kind != "6":
-                _close_async(sid, session, "parse error")
-                return _BAD
-        return _OK
+        return _post(sid, session, body, _deliver_async, _close_async)
     if method != "GET":
         return _BAD
     if session.polling:
@@ -348,6 +367,10 @@ def _on_message_sync(sid: str, data: Any) -> None:
         send_sync(sid, data)
 
 
+def _deliver_sync(sid: str, data: str | bytes) -> None:
+    _POOL.submit(_on_message_sync, sid, data)
+
+
 def _close_sync(sid: str, session: _Session, reason: str) -> None:
     with session.lock:
         session.closed = True
@@ -368,50 +391,15 @@ def respond_sync(
     new_event: Callable[[], Any] = threading.Event,
 ) -> Reply:
     """(status, content type, body) for one request on a WSGI server."""
-    sid = _check(query, origin, own_origin)
-    if sid is False:
-        return _BAD
-    if sid is None:
-        if method != "GET":
-            return _BAD
-        sid = _new_sid()
-        SESSIONS[sid] = _Session(new_event())
-        if _on_connect(sid, environ) is False:
-            SESSIONS.pop(sid)
-            return _REFUSED
-        return _open_reply(sid)
-    assert isinstance(sid, str)
-    session = SESSIONS.get(sid)
-    if session is None:
-        return _BAD
+    begun = _begin(method, query, origin, own_origin, new_event, lambda: environ)
+    if len(begun) == 3:
+        return begun
+    sid, session = begun
     if method == "POST":
-        if content_length is not None and content_length > MAX_BUFFER:
+        if _too_big(content_length):
             _close_sync(sid, session, "payload too large")
             return _TOO_BIG
-        body = read_body(MAX_BUFFER + 1)
-        if len(body) > MAX_BUFFER:
-            _close_sync(sid, session, "payload too large")
-            return _TOO_BIG
-        packets = _packets(body)
-        if packets is None:
-            _close_sync(sid, session, "parse error")
-            return _BAD
-        for packet in packets:
-            kind = packet[:1]
-            if kind == "4" or kind == "b":
-                data = _message_data(packet)
-                if data is None:
-                    _close_sync(sid, session, "parse error")
-                    return _BAD
-                _POOL.submit(_on_message_sync, sid, data)
-            elif kind == "3":
-                session.alive_until = time.monotonic() + PING_INTERVAL + PING_TIMEOUT
-            elif kind == "1":
-                _close_sync(sid, session, "client close")
-            elif kind != "6":
-                _close_sync(sid, session, "parse error")
-                return _BAD
-        return _OK
+        return _post(sid, session, read_body(MAX_BUFFER + 1), _deliver_sync, _close_sync)
     if method != "GET":
         return _BAD
     with session.lock:
