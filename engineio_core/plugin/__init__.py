@@ -31,7 +31,7 @@ from engineio_core.plugin.types import (
     WebSocket,
     WebSocketClosed,
 )
-from engineio_core.protocol.http import Request, Response, parse_query
+from engineio_core.protocol.http import Request, Response, add_environ_headers, parse_query
 
 __all__ = [
     "ASYNC_HOOKS",
@@ -50,6 +50,7 @@ __all__ = [
     "Response",
     "WebSocket",
     "WebSocketClosed",
+    "add_environ_headers",
     "hookimpl",
     "hookspec",
     "parse_query",

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["Request", "Response", "header_dict", "parse_content_length", "parse_query"]
+__all__ = [
+    "Request",
+    "Response",
+    "add_environ_headers",
+    "header_dict",
+    "parse_content_length",
+    "parse_query",
+]
 
 
 def parse_content_length(value: str | None) -> int | None:
@@ -44,6 +51,20 @@ def header_dict(multidict: Any) -> dict[str, str]:
         name = raw_name.lower()
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
+
+
+def add_environ_headers(environ: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    """Add ``headers`` (lower-case names, as :attr:`Request.headers` has them) to a
+    WSGI-style ``environ`` under the keys a WSGI server gives them: ``HTTP_`` and the
+    name in upper case with ``_`` for ``-``, but ``CONTENT_TYPE`` and ``CONTENT_LENGTH``
+    bare. Returns ``environ``: for a mode's ``make_environ``."""
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+        else:
+            environ["HTTP_" + key] = value
+    return environ
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:

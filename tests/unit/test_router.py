@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import ErrorCode
-from engineio_core.protocol.http import Request, header_dict, parse_content_length, parse_query
+from engineio_core.protocol.http import (
+    Request,
+    add_environ_headers,
+    header_dict,
+    parse_content_length,
+    parse_query,
+)
 from engineio_core.protocol.router import (
     Expired,
     Handshake,
@@ -200,6 +206,18 @@ def test_parse_content_length_takes_only_plain_decimals(
     value: str | None, expected: int | None
 ) -> None:
     assert parse_content_length(value) == expected
+
+
+def test_add_environ_headers_uses_wsgi_keys() -> None:
+    environ = {"REQUEST_METHOD": "POST"}
+    headers = {"content-type": "text/plain", "content-length": "3", "x-forwarded-for": "a, b"}
+    assert add_environ_headers(environ, headers) is environ
+    assert environ == {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "3",
+        "HTTP_X_FORWARDED_FOR": "a, b",
+    }
 
 
 def test_header_dict_lowers_names_and_joins_repeats() -> None:

@@ -16,6 +16,7 @@ from engineio_core.plugin import (
     Request,
     Response,
     WebSocketClosed,
+    add_environ_headers,
     parse_query,
 )
 
@@ -34,10 +35,7 @@ def _environ(conn: HTTPConnection, headers: dict[str, str], method: str) -> dict
         "starlette.connection": conn,
         "asgi.scope": conn.scope,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
-    return environ
+    return add_environ_headers(environ, headers)
 
 
 def _scheme(conn: HTTPConnection) -> str:

@@ -12,6 +12,7 @@ from aiohttp.http import HttpProcessingError
 from engineio_core.protocol.http import (
     Request,
     Response,
+    add_environ_headers,
     header_dict,
     parse_content_length,
     parse_query,
@@ -48,13 +49,7 @@ def _environ(
         "wsgi.url_scheme": request.scheme,
         "aiohttp.request": request,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ["HTTP_" + key] = value
-    return environ
+    return add_environ_headers(environ, headers)
 
 
 def _target(request: web.BaseRequest) -> tuple[str, str]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
+from engineio_core.protocol.http import (
+    Request,
+    Response,
+    add_environ_headers,
+    parse_content_length,
+    parse_query,
+)
 
 Scope = dict[str, Any]
 
@@ -46,13 +52,7 @@ def _environ(scope: Scope, headers: dict[str, str], receive: Any, send: Any) -> 
         "asgi.receive": receive,
         "asgi.send": send,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ["HTTP_" + key] = value
-    return environ
+    return add_environ_headers(environ, headers)
 
 
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}

@@ -15,6 +15,7 @@ from eio_sanic._websocket import asgi_websocket
 from engineio_core.protocol.http import (
     Request,
     Response,
+    add_environ_headers,
     header_dict,
     parse_content_length,
     parse_query,
@@ -89,13 +90,7 @@ def _environ(
         "wsgi.url_scheme": scheme,
         "sanic.request": request,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ["HTTP_" + key] = value
-    return environ
+    return add_environ_headers(environ, headers)
 
 
 async def _read(request: SanicRequest, limit: int) -> bytes:

@@ -10,7 +10,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from engineio_core.protocol.http import Request, Response, parse_content_length, parse_query
+from engineio_core.protocol.http import (
+    Request,
+    Response,
+    add_environ_headers,
+    parse_content_length,
+    parse_query,
+)
 
 if TYPE_CHECKING:
     from tornado.httputil import HTTPServerRequest
@@ -53,13 +59,7 @@ def _environ(handler: EngineIOHandler, headers: dict[str, str]) -> dict[str, Any
         "tornado.handler": handler,
         "tornado.request": request,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value
-        else:
-            environ["HTTP_" + key] = value
-    return environ
+    return add_environ_headers(environ, headers)
 
 
 def translate_request(args: tuple[Any, ...]) -> Request:
