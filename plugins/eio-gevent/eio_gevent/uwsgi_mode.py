@@ -26,8 +26,8 @@ from eio_gevent.gevent_mode import (
     eio_spawn,
     eio_spawn_detached,
 )
-from engineio_core.plugin import ModeInfo, Request, hookimpl
-from engineio_core.plugin.wsgi_mode import eio_make_response, eio_translate_request
+from engineio_core.plugin import ModeInfo, Request, Response, hookimpl, wsgi_mode
+from engineio_core.plugin.wsgi_mode import eio_translate_request
 
 __all__ = [
     "eio_call_soon",
@@ -73,6 +73,76 @@ def eio_unavailable_reason() -> str | None:
     if loop != "gevent":
         return f"uWSGI is running the {loop or 'default'} loop, not gevent's: add --gevent 1000"
     return gevent_problem()
+
+
+#: What a refused request's unread body may cost after its answer: the bytes
+#: read and the seconds waited for them. A client that declares a body and
+#: never sends it holds one of uWSGI's async cores this long, no more.
+DRAIN_LIMIT = 16 * 1024 * 1024
+DRAIN_SECONDS = 2.0
+_DRAIN_CHUNK = 64 * 1024
+
+
+class _DrainingBody:
+    """A refused request's response body that reads the request body once sent.
+
+    uWSGI requires the app to consume the request body ("Things to know"):
+    when a worker closes a request whose body it left unread (an oversize
+    POST is answered 413 from its Content-Length alone), its HTTP router gets
+    a reset while still forwarding that body, and drops the client's
+    connection, sometimes before the client has read the answer. uWSGI calls
+    ``close()`` after the response is written, so the answer is never delayed.
+    """
+
+    __slots__ = ("_body", "_environ")
+
+    def __init__(self, body: list[bytes], environ: dict[str, Any]) -> None:
+        self._body = body
+        self._environ = environ
+
+    def __iter__(self) -> Any:
+        return iter(self._body)
+
+    def close(self) -> None:
+        drain_request_body(self._environ)
+
+
+def drain_request_body(
+    environ: dict[str, Any], limit: int = DRAIN_LIMIT, seconds: float = DRAIN_SECONDS
+) -> int:
+    """Read and drop what is left of the request body; the number of bytes read.
+
+    uWSGI's ``wsgi.input`` stops at the declared Content-Length, so a body
+    read in full costs one empty read. Stops after ``limit`` bytes, after
+    ``seconds``, or when the client goes.
+    """
+    import gevent
+
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return 0
+    drained = 0
+    with gevent.Timeout(seconds, False):
+        try:
+            while drained < limit:
+                data = stream.read(min(_DRAIN_CHUNK, limit - drained))
+                if not data:
+                    break
+                drained += len(data)
+        except OSError:  # the client left: nothing is left to drain
+            pass
+    return drained
+
+
+@hookimpl
+def eio_make_response(response: Response, request: Request) -> Any:
+    body = wsgi_mode.eio_make_response(response, request)
+    # Only a refusal can leave a body unread: a served POST reads all of it.
+    if response.status >= 400 and request.content_length:
+        environ = request.environ
+        if isinstance(environ, dict):
+            return _DrainingBody(body, environ)
+    return body
 
 
 @hookimpl
