@@ -18,7 +18,15 @@ from types import CoroutineType
 from typing import Any
 
 from engineio_core._signals import watch_sigterm
-from engineio_core.base_server import BaseServer, SessionHandle, _ReadWebSocket, _WebSocketDone
+from engineio_core.base_server import (
+    _OK,
+    _TEXT_HTML,
+    BaseServer,
+    SessionHandle,
+    _PostRefused,
+    _ReadWebSocket,
+    _WebSocketDone,
+)
 from engineio_core.ops import (
     AcceptWebSocket,
     CallHandler,
@@ -33,8 +41,8 @@ from engineio_core.ops import (
     WsSend,
 )
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
-from engineio_core.protocol.errors import DisconnectReason
-from engineio_core.protocol.http import Request
+from engineio_core.protocol.errors import DisconnectReason, ProtocolError
+from engineio_core.protocol.http import Request, Response, polling_sid
 
 __all__ = ["AsyncServer"]
 
@@ -217,6 +225,101 @@ class AsyncServer(BaseServer):
             return result.ws.response()
         reply = self._mode.make_response(result, request)
         return (await reply) if _awaitable(reply) else reply
+
+    async def handle_polling_request(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        origin: str | None,
+        content_type: str,
+        content_length: int | None,
+        accept_encoding: str | None,
+        read_body: Callable[[int], Awaitable[bytes]] | None,
+    ) -> Response | None:
+        """Serve a plain long-polling request, or return None for ``handle_request``.
+
+        Plain: a poll (GET) or a POST of an open polling session, without an
+        ``Origin`` header and with the query :func:`~engineio_core.protocol.http.polling_sid`
+        accepts, which is nearly every request of a long-polling client. A
+        plugin may offer its requests here first, reading just these fields
+        from its framework's request; None means nothing was done (no byte
+        of the body read), and ``handle_request`` gives the answer. The
+        response is the one ``handle_request`` would give; the plugin sends it.
+
+        ``read_body(limit)`` reads at most ``limit`` bytes of the body, as
+        :attr:`~engineio_core.protocol.http.Request.read_body` does; a POST
+        without one is declined.
+        """
+        if origin is not None:
+            return None
+        sid = polling_sid(query_string)
+        if sid is None:
+            return None
+        handle = self._plain_polling_handle(method, sid)
+        if handle is None:
+            return None
+        if method != "GET":
+            return await self._plain_post(handle, path, content_type, content_length, read_body)
+        # A poll: _poll_flow's steps, awaited here (no locks: asyncio tasks never
+        # preempt) rather than in a coroutine of their own, which a pending poll
+        # would resume through once more.
+        session = handle.session
+        try:
+            packets = session.begin_poll()
+        except ProtocolError:
+            return None  # overlapping polls: handle_request closes the session
+        if not packets:
+            wake = handle.wake
+            wake.clear()  # with the empty take: a wake after it counts
+            try:
+                while not packets:
+                    now = time.monotonic()
+                    if session.expired(now):
+                        await self._run(self._close(handle, DisconnectReason.PING_TIMEOUT))
+                    else:
+                        await wake.wait(max(session.alive_until - now, 0.0) + 0.01)
+                    packets = session.take_for_poll()
+                    if not packets:
+                        wake.clear()
+            finally:
+                session.end_poll()
+        self._forget_if_closed(handle)
+        return self._plain_payload_response(packets, session.protocol, accept_encoding)
+
+    async def _plain_post(
+        self,
+        handle: SessionHandle,
+        path: str,
+        content_type: str,
+        declared: int | None,
+        read_body: Callable[[int], Awaitable[bytes]] | None,
+    ) -> Response | None:
+        # _post_flow's steps, awaited directly.
+        limit = self.max_http_buffer_size
+        session = handle.session
+        if declared is None or declared > limit or session.post_pending or read_body is None:
+            return None  # no length, too large, or overlapping: handle_request refuses
+        try:
+            body = await read_body(limit + 1)
+        except Exception as exc:  # each server fails its own way on a broken body
+            refused = _PostRefused(
+                DisconnectReason.TRANSPORT_ERROR, f"unreadable body ({type(exc).__name__})"
+            )
+        else:
+            begun = self._begin_post(handle, body, declared, None, content_type)
+            if not isinstance(begun, _PostRefused):
+                try:
+                    for packet in begun:
+                        events = self._receive_packet(handle, packet)
+                        if events:
+                            await self._run(self._after(handle, events))
+                finally:
+                    session.end_post()
+                return Response(200, [_TEXT_HTML], _OK)
+            refused = begun
+        await self._run(self._close(handle, refused.reason))
+        return self._plain_error("POST", path, refused)
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""

@@ -178,6 +178,26 @@ class _ReadWebSocket:
         self.ws = ws
 
 
+class _PostRefused:
+    """Why a POST is refused once its body is read (``BaseServer._begin_post``):
+    the session closes for ``reason``, and the answer is ``code`` with ``detail``
+    (with ``status`` instead of the code's own, if given)."""
+
+    __slots__ = ("code", "detail", "reason", "status")
+
+    def __init__(
+        self,
+        reason: DisconnectReason,
+        detail: str,
+        status: int = 0,
+        code: ErrorCode = ErrorCode.BAD_REQUEST,
+    ) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.status = status
+        self.code = code
+
+
 class _WebSocketDone:
     """A flow's result when the request became a WebSocket: return ``ws.response()``."""
 
@@ -253,6 +273,7 @@ class BaseServer:
         self.router = Router(
             transports, allow_eio3, CorsPolicy(cors_allowed_origins, cors_credentials)
         )
+        self._polling_allowed = _POLLING.value in self.transports
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._disconnect_takes_reason = False
         self._sessions: dict[str, SessionHandle] = {}
@@ -428,11 +449,57 @@ class BaseServer:
     def _respond(self, request: Request, body: bytes, content_type: str) -> Response:
         headers = [("Content-Type", content_type), *self._cors_headers(request)]
         if self.http_compression and len(body) >= self.compression_threshold:
-            encoding = choose_encoding(request.headers.get("accept-encoding"))
-            if encoding is not None:
-                body = compress(body, encoding)
-                headers.append(("Content-Encoding", encoding))
+            body = self._compress(body, request.headers.get("accept-encoding"), headers)
         return Response(200, headers, body)
+
+    @staticmethod
+    def _compress(
+        body: bytes, accept_encoding: str | None, headers: list[tuple[str, str]]
+    ) -> bytes:
+        encoding = choose_encoding(accept_encoding)
+        if encoding is None:
+            return body
+        headers.append(("Content-Encoding", encoding))
+        return compress(body, encoding)
+
+    # -- plain long-polling requests ---------------------------------------------------
+    #
+    # A poll or a POST of an open polling session, without an Origin, JSONP or b64:
+    # nearly every request of a long-polling client. handle_polling_request()
+    # serves them without the general path's request translation, router and flow
+    # driver, which are most of the layer's cost of a long-polled echo; anything else
+    # takes handle_request(). Both share the session's state machine and the steps
+    # below, and the scenario tests run on both paths.
+
+    def _plain_polling_handle(self, method: str, sid: str) -> SessionHandle | None:
+        """The session of a plain poll or POST, if the router would decide Poll or
+        Post for the request and nothing else; None: the general path decides."""
+        handle = self._sessions.get(sid)
+        if handle is None or not self._polling_allowed:
+            return None
+        session = handle.session
+        if session.state is _CLOSED or session.transport is not _POLLING:
+            return None
+        if time.monotonic() >= session.alive_until:
+            return None  # Expired (or a closing session past its deadline)
+        if method == "GET" or (method == "POST" and not session.closed):
+            return handle
+        return None
+
+    def _plain_payload_response(
+        self, packets: list[Packet], protocol: int, accept_encoding: str | None
+    ) -> Response:
+        body, ctype = encode_payload(packets, protocol, binary=True)
+        headers = [("Content-Type", ctype)]
+        if self.http_compression and len(body) >= self.compression_threshold:
+            body = self._compress(body, accept_encoding, headers)
+        return Response(200, headers, body)
+
+    def _plain_error(self, method: str, path: str, refused: _PostRefused) -> Response:
+        # A request without an Origin: the error gets no CORS headers either.
+        return self._error(
+            Request(method, path, {}, {}), refused.code, refused.detail, refused.status
+        )
 
     def _payload_response(
         self,
@@ -616,33 +683,12 @@ class BaseServer:
                 return self._error(
                     request, ErrorCode.BAD_REQUEST, f"unreadable body ({type(exc).__name__})"
                 )
-        if len(body) > limit or (declared or 0) > limit:
-            yield from self._close(handle, DisconnectReason.PAYLOAD_TOO_LARGE)
-            return self._error(request, ErrorCode.BAD_REQUEST, "payload too large", status=413)
-        if declared is not None and len(body) < declared:
-            # The client left mid-body: never deliver the part that came (Node drops it too).
-            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
-            return self._error(request, ErrorCode.BAD_REQUEST, "body shorter than Content-Length")
-        with handle.lock:
-            try:
-                session.begin_post()
-                overlap = False
-            except ProtocolError:
-                overlap = True
-        if overlap:
-            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
-            return self._error(request, ErrorCode.BAD_REQUEST, "overlapping POST requests")
-        try:
-            if decision.jsonp is not None:
-                packets = decode_jsonp_body(body, session.protocol)
-            else:
-                ctype = request.headers.get("content-type", "")
-                packets = decode_payload(body, session.protocol, ctype)
-        except ProtocolError as exc:
-            with handle.lock:
-                session.end_post()
-            yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
-            return self._error(request, exc.code, exc.detail)
+        ctype = request.headers.get("content-type", "")
+        begun = self._begin_post(handle, body, declared, decision.jsonp, ctype)
+        if isinstance(begun, _PostRefused):
+            yield from self._close(handle, begun.reason)
+            return self._error(request, begun.code, begun.detail, begun.status)
+        packets = begun
         try:
             for packet in packets:
                 events = self._receive_packet(handle, packet)
@@ -652,6 +698,43 @@ class BaseServer:
             with handle.lock:
                 session.end_post()
         return Response(200, [_TEXT_HTML, *self._cors_headers(request)], _OK)
+
+    def _begin_post(
+        self,
+        handle: SessionHandle,
+        body: bytes,
+        declared: int | None,
+        jsonp: str | None,
+        content_type: str,
+    ) -> list[Packet] | _PostRefused:
+        """A POST's body, read: its packets, with the session's POST begun (the caller
+        ends it), or why it is refused (the caller closes the session and answers)."""
+        session = handle.session
+        limit = self.max_http_buffer_size
+        if len(body) > limit or (declared or 0) > limit:
+            return _PostRefused(DisconnectReason.PAYLOAD_TOO_LARGE, "payload too large", 413)
+        if declared is not None and len(body) < declared:
+            # The client left mid-body: never deliver the part that came (Node drops it too).
+            return _PostRefused(
+                DisconnectReason.TRANSPORT_ERROR, "body shorter than Content-Length"
+            )
+        lock = handle.lock
+        try:
+            if lock is NO_LOCK:  # asyncio: no `with` on the path of every POST
+                session.begin_post()
+            else:
+                with lock:
+                    session.begin_post()
+        except ProtocolError:
+            return _PostRefused(DisconnectReason.TRANSPORT_ERROR, "overlapping POST requests")
+        try:
+            if jsonp is not None:
+                return decode_jsonp_body(body, session.protocol)
+            return decode_payload(body, session.protocol, content_type)
+        except ProtocolError as exc:
+            with lock:
+                session.end_post()
+            return _PostRefused(DisconnectReason.TRANSPORT_ERROR, exc.detail, 0, exc.code)
 
     def _websocket_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
         if not self._mode.can_upgrade(request):

@@ -9,6 +9,7 @@ oversize body before anything is read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "header_dict",
     "parse_content_length",
     "parse_query",
+    "polling_sid",
 ]
 
 
@@ -86,6 +88,41 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
             else:
                 values.append(value)
     return result
+
+
+# engine.io-client's polling query (its timestamp before or after the sid): one
+# match rather than a split, for the commonest requests.
+_CLIENT_POLLING_QUERY = re.compile(
+    r"EIO=[34]&transport=polling(?:&t=[\w.-]*)?&sid=([\w-]+)(?:&t=[\w.-]*)?", re.ASCII
+)
+
+
+def polling_sid(query_string: str) -> str | None:
+    """The sid of a plain long-polling request's query string, or None.
+
+    Plain: ``transport=polling`` and a non-empty ``sid``, no JSONP index (``j``)
+    and no ``b64`` (both change the encoding), nothing to unquote. Other keys
+    (``EIO``, engine.io-client's ``t``, an app's own) are passed over. A
+    repeated key counts by its first value, as :func:`parse_query`'s readers
+    take it. Plain requests may take ``handle_polling_request()``.
+    """
+    plain = _CLIENT_POLLING_QUERY.fullmatch(query_string)
+    if plain is not None:
+        return plain[1]
+    if "%" in query_string or "+" in query_string:
+        return None
+    sid = transport = None
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "sid":
+            if sid is None:
+                sid = value
+        elif name == "transport":
+            if transport is None:
+                transport = value
+        elif name == "j" or name == "b64":
+            return None
+    return sid if sid and transport == "polling" else None
 
 
 @dataclass(slots=True)

@@ -2,8 +2,9 @@
 
 The scenario tests are written once against :class:`Harness`; the sync
 harness calls ``Server.handle_request`` as a WSGI app on the threading mode,
-the async one calls ``AsyncServer.handle_request`` as an ASGI app on the asgi
-mode, on an event loop in a background thread. No sockets: the mode's
+the async one calls ``ASGIApp`` (plain polls and POSTs then take
+``AsyncServer.handle_polling_request``) or ``AsyncServer.handle_request``
+directly, on the asgi mode, on an event loop in a background thread. No sockets: the mode's
 translation code runs, the network does not.
 """
 
@@ -134,7 +135,11 @@ class SyncHarness(Harness):
 
 
 class AsyncHarness(Harness):
-    def __init__(self, **options: Any) -> None:
+    """``plain=True``: requests go through ``ASGIApp``, whose plain polls and POSTs
+    take ``handle_polling_request``; ``plain=False``: all take ``handle_request``."""
+
+    def __init__(self, plain: bool = True, **options: Any) -> None:
+        self.plain = plain
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -143,6 +148,16 @@ class AsyncHarness(Harness):
             return engineio_core.AsyncServer(async_mode="asgi", **options)
 
         self.server = self._run(make())
+        self.app = engineio_core.ASGIApp(self.server)
+        self.plain_served = 0
+        offer = self.server.handle_polling_request
+
+        async def counted(*args: Any) -> Any:
+            response = await offer(*args)
+            self.plain_served += response is not None
+            return response
+
+        self.server.handle_polling_request = counted
 
     def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(TIMEOUT * 2)
@@ -183,7 +198,10 @@ class AsyncHarness(Harness):
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        self._run(self.server.handle_request(scope, receive, send))
+        if self.plain:
+            self._run(self.app(scope, receive, send))
+        else:
+            self._run(self.server.handle_request(scope, receive, send))
         start = next(m for m in sent if m["type"] == "http.response.start")
         body_out = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         hdrs = {k.decode().lower(): v.decode() for k, v in start["headers"]}

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eio_asgi._translate import serve_plain_polling
 from engineio_core.static_files import resolve_static
 
 Scope = dict[str, Any]
@@ -60,7 +61,12 @@ class ASGIApp:
             return
         path = scope.get("path", "/")
         if path.startswith(self._engineio_prefix) or path == self.engineio_path:
-            await self.engineio_server.handle_request(scope, receive, send)
+            server = self.engineio_server
+            # A long-polling client's polls and POSTs, on the short path; the rest
+            # (and whatever that declines) through handle_request.
+            if kind == "http" and await serve_plain_polling(server, scope, receive, send):
+                return
+            await server.handle_request(scope, receive, send)
             return
         if kind == "http" and scope.get("method") in ("GET", "HEAD"):
             static = resolve_static(path, self.static_files)

@@ -108,24 +108,76 @@ async def _read_body(receive: Any, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-async def make_response(response: Response, request: Request) -> None:
-    scope, receive, send = request.native
+async def serve_plain_polling(server: Any, scope: Scope, receive: Any, send: Any) -> bool:
+    """Offer an HTTP request to ``server.handle_polling_request``; True if it was served.
+
+    Reads only what that method asks for from the scope: no header dict, no
+    parsed query, no core ``Request``. A request it declines (a handshake, an
+    Origin, an error) goes to ``handle_request`` untouched."""
+    method = scope["method"]
+    if method != "GET" and method != "POST":
+        return False
+    origin = content_type = content_length = accept_encoding = None
+    for name, value in scope["headers"]:
+        name = name.lower()  # ASGI servers send lower case; the spec does not insist
+        if name == b"origin":
+            return False
+        if name == b"content-length":
+            if content_length is not None:
+                return False  # repeated: handle_request joins and refuses it
+            content_length = value
+        elif name == b"content-type":
+            if content_type is not None:
+                return False
+            content_type = value
+        elif name == b"accept-encoding":
+            if accept_encoding is not None:
+                return False
+            accept_encoding = value
+    # Positional: this runs for every poll and POST.
+    response = await server.handle_polling_request(
+        method,
+        scope["path"],
+        scope["query_string"].decode("latin-1"),
+        origin,
+        "" if content_type is None else content_type.decode("latin-1"),
+        # parse_content_length() for bytes: only plain ASCII digits are a length.
+        int(content_length) if content_length is not None and content_length.isdigit() else None,
+        None if accept_encoding is None else accept_encoding.decode("latin-1"),
+        partial(_read_body, receive) if method == "POST" else None,
+    )
+    if response is None:
+        return False
+    await send_response(send, response)
+    return True
+
+
+def _encode_header(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    name, value = pair
+    raw = (name.encode("latin-1"), value.encode("latin-1"))
+    if len(_ENCODED_HEADERS) < _ENCODED_HEADERS_MAX and name in _CONSTANT_HEADERS:
+        _ENCODED_HEADERS[pair] = raw
+    return raw
+
+
+async def send_response(send: Any, response: Response) -> None:
+    """Send ``response`` as an ASGI HTTP response, with its Content-Length."""
     encoded = _ENCODED_HEADERS
     headers = []
-    for pair in response.headers:
-        raw = encoded.get(pair)
-        if raw is None:
-            name, value = pair
-            raw = (name.encode("latin-1"), value.encode("latin-1"))
-            if len(encoded) < _ENCODED_HEADERS_MAX and name in _CONSTANT_HEADERS:
-                encoded[pair] = raw
-        headers.append(raw)
-    if scope["type"] == "websocket":
-        await deny_websocket(scope, receive, send, response.status, headers, response.body)
-        return
+    for pair in response.headers:  # a loop, not a comprehension: no frame of its own
+        headers.append(encoded.get(pair) or _encode_header(pair))
     headers.append((b"content-length", b"%d" % len(response.body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def make_response(response: Response, request: Request) -> None:
+    scope, receive, send = request.native
+    if scope["type"] == "websocket":
+        headers = [_ENCODED_HEADERS.get(pair) or _encode_header(pair) for pair in response.headers]
+        await deny_websocket(scope, receive, send, response.status, headers, response.body)
+        return
+    await send_response(send, response)
 
 
 # Response headers whose values come from a small set (content types, the CORS
