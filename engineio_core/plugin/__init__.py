@@ -31,7 +31,13 @@ from engineio_core.plugin.types import (
     WebSocket,
     WebSocketClosed,
 )
-from engineio_core.protocol.http import Request, Response, add_environ_headers, parse_query
+from engineio_core.protocol.http import (
+    Request,
+    Response,
+    add_environ_headers,
+    parse_query,
+    polling_sid,
+)
 
 __all__ = [
     "ASYNC_HOOKS",
@@ -54,5 +60,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "parse_query",
+    "polling_sid",
     "register_mode",
 ]
