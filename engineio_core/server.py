@@ -15,9 +15,12 @@ from typing import Any
 
 from engineio_core._signals import watch_sigterm
 from engineio_core.base_server import (
+    _OK,
+    _TEXT_HTML,
     NO_LOCK,
     BaseServer,
     SessionHandle,
+    _PostRefused,
     _ReadWebSocket,
     _WebSocketDone,
 )
@@ -36,7 +39,8 @@ from engineio_core.ops import (
     run_flow,
 )
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
-from engineio_core.protocol.errors import DisconnectReason
+from engineio_core.protocol.errors import DisconnectReason, ProtocolError
+from engineio_core.protocol.http import Response, polling_sid
 
 __all__ = ["Server"]
 
@@ -88,6 +92,103 @@ class Server(BaseServer):
         if isinstance(result, _WebSocketDone):
             return result.ws.response()
         return self._mode.make_response(result, request)
+
+    def handle_polling_request(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        origin: str | None,
+        content_type: str,
+        content_length: int | None,
+        accept_encoding: str | None,
+        read_body: Callable[[int], bytes] | None,
+    ) -> Response | None:
+        """Serve a plain long-polling request, or return None for ``handle_request``.
+
+        ``AsyncServer.handle_polling_request`` for sync modes, with a blocking
+        ``read_body``; ``WSGIApp`` offers its requests here first. The caller
+        turns the response into its own.
+        """
+        if origin is not None:
+            return None
+        sid = polling_sid(query_string)
+        if sid is None:
+            return None
+        handle = self._plain_polling_handle(method, sid)
+        if handle is None:
+            return None
+        if method != "GET":
+            return self._plain_post(handle, path, content_type, content_length, read_body)
+        # A poll: _poll_flow's steps, called directly.
+        session = handle.session
+        with handle.lock:
+            try:
+                packets = session.begin_poll()
+            except ProtocolError:
+                return None  # overlapping polls: handle_request closes the session
+            if not packets:
+                handle.wake.clear()  # with the empty take: a wake after it counts
+        if not packets:
+            try:
+                while not packets:
+                    now = time.monotonic()
+                    if session.expired(now):
+                        self._run(self._close(handle, DisconnectReason.PING_TIMEOUT))
+                    else:
+                        handle.wake.wait(max(session.alive_until - now, 0.0) + 0.01)
+                    with handle.lock:
+                        packets = session.take_for_poll()
+                        if not packets:
+                            handle.wake.clear()
+            finally:
+                with handle.lock:
+                    session.end_poll()
+        self._forget_if_closed(handle)
+        return self._plain_payload_response(packets, session.protocol, accept_encoding)
+
+    def _takes_plain_polling(self) -> bool:
+        """Whether an app wrapper may offer requests to :meth:`handle_polling_request`:
+        not if ``handle_request`` was replaced (in a subclass or on the instance),
+        which must then see every request."""
+        return "handle_request" not in vars(self) and (
+            type(self).handle_request is Server.handle_request
+        )
+
+    def _plain_post(
+        self,
+        handle: SessionHandle,
+        path: str,
+        content_type: str,
+        declared: int | None,
+        read_body: Callable[[int], bytes] | None,
+    ) -> Response | None:
+        # _post_flow's steps, called directly.
+        limit = self.max_http_buffer_size
+        session = handle.session
+        if declared is None or declared > limit or session.post_pending or read_body is None:
+            return None  # no length, too large, or overlapping: handle_request refuses
+        try:
+            body = read_body(limit + 1)
+        except Exception as exc:  # each server fails its own way on a broken body
+            refused = _PostRefused(
+                DisconnectReason.TRANSPORT_ERROR, f"unreadable body ({type(exc).__name__})"
+            )
+        else:
+            begun = self._begin_post(handle, body, declared, None, content_type)
+            if not isinstance(begun, _PostRefused):
+                try:
+                    for packet in begun:
+                        events = self._receive_packet(handle, packet)
+                        if events:
+                            self._run(self._after(handle, events))
+                finally:
+                    with handle.lock:
+                        session.end_post()
+                return Response(200, [_TEXT_HTML], _OK)
+            refused = begun
+        self._run(self._close(handle, refused.reason))
+        return self._plain_error("POST", path, refused)
 
     def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from engineio_core.plugin.wsgi_mode import serve_plain_polling
 from engineio_core.static_files import resolve_static
 
 __all__ = ["Middleware", "WSGIApp"]
@@ -35,10 +36,18 @@ class WSGIApp:
         self.wsgi_app = wsgi_app
         self.static_files = dict(static_files or {})
         self.engineio_path = "/" + engineio_path.strip("/")
+        # A long-polling client's polls and POSTs take handle_polling_request,
+        # unless handle_request was replaced: then everything goes through it.
+        takes = getattr(engineio_app, "_takes_plain_polling", None)
+        self._plain_polling = takes is not None and takes()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO") or "/"
         if path == self.engineio_path or path.startswith(self.engineio_path + "/"):
+            if self._plain_polling:
+                served = serve_plain_polling(self.engineio_app, environ, start_response)
+                if served is not None:
+                    return served
             return self.engineio_app.handle_request(environ, start_response)
         static = resolve_static(path, self.static_files)
         if static is not None and environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):

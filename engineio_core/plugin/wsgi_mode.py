@@ -24,6 +24,7 @@ __all__ = [
     "eio_make_response",
     "eio_translate_request",
     "read_wsgi_body",
+    "serve_plain_polling",
     "translate_wsgi_request",
     "wsgi_headers",
 ]
@@ -160,6 +161,34 @@ def translate_wsgi_request(environ: dict[str, Any], start_response: Any) -> Requ
         environ,
         (environ, start_response),
     )
+
+
+def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """Offer a WSGI request to ``server.handle_polling_request``: the response body
+    iterable if it was served, else None (``handle_request`` then answers it).
+
+    Reads only the few environ keys that method asks for; the response goes out
+    through the mode's ``eio_make_response``, given a request that carries just
+    what those hooks use (the environ, ``start_response``, the Content-Length)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method != "GET" and method != "POST":
+        return None
+    content_length = _content_length(environ)
+    response = server.handle_polling_request(
+        method,
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_ORIGIN"),
+        environ.get("CONTENT_TYPE", ""),
+        content_length,
+        environ.get("HTTP_ACCEPT_ENCODING"),
+        partial(read_wsgi_body, environ) if method == "POST" else None,
+    )
+    if response is None:
+        return None
+    request = Request(method, "", {}, {}, "", "http", content_length, None, environ)
+    request.native = (environ, start_response)
+    return server._mode.make_response(response, request)
 
 
 @hookimpl

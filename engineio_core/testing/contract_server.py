@@ -105,10 +105,13 @@ def build_server(mode_name: str, family: str, recorder: Recorder) -> Any:
     cls = engineio_core.Server if family == "sync" else engineio_core.AsyncServer
     server: Any = cls(async_mode=mode_name, **CONTRACT_OPTIONS)
     server._mode.translate_request = recorder.wrap_translate(server._mode.translate_request)
-    if family != "sync":
-        # The contract checks the mode's hooks, so every request must reach
-        # translate_request: decline what a plugin's glue would offer to the
-        # short path for plain polls (ASGIApp's; that path has tests of its own).
+    # The contract checks the mode's hooks, so every request must reach
+    # translate_request: decline what an app wrapper (WSGIApp, ASGIApp) offers
+    # to the short path for plain polls, which has tests of its own.
+    if family == "sync":
+        server.handle_polling_request = lambda *args: None
+    else:
+
         async def decline(*args: Any) -> None:
             return None
 

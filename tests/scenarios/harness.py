@@ -1,7 +1,9 @@
 """Drive ``Server`` and ``AsyncServer`` in-process through one interface.
 
 The scenario tests are written once against :class:`Harness`; the sync
-harness calls ``Server.handle_request`` as a WSGI app on the threading mode,
+harness calls ``WSGIApp`` (plain polls and POSTs then take
+``Server.handle_polling_request``) or ``Server.handle_request`` directly, on the
+threading mode,
 the async one calls ``ASGIApp`` (plain polls and POSTs then take
 ``AsyncServer.handle_polling_request``) or ``AsyncServer.handle_request``
 directly, on the asgi mode, on an event loop in a background thread. No sockets: the mode's
@@ -91,9 +93,37 @@ def _header_items(headers: dict[str, str] | None, body: bytes) -> dict[str, str]
     return items
 
 
-class SyncHarness(Harness):
-    def __init__(self, **options: Any) -> None:
+class Harness_:  # noqa: N801 - a mixin: the short path's switch and counter
+    plain: bool
+    plain_served: int
+
+    def _count_plain(self, server: Any, is_async: bool) -> None:
+        """Count the requests ``handle_polling_request`` served (not declined)."""
+        self.plain_served = 0
+        offer = server.handle_polling_request
+
+        def counted(*args: Any) -> Any:
+            response = offer(*args)
+            self.plain_served += response is not None
+            return response
+
+        async def counted_async(*args: Any) -> Any:
+            response = await offer(*args)
+            self.plain_served += response is not None
+            return response
+
+        server.handle_polling_request = counted_async if is_async else counted
+
+
+class SyncHarness(Harness, Harness_):
+    """``plain=True``: requests go through ``WSGIApp``, whose plain polls and POSTs
+    take ``handle_polling_request``; ``plain=False``: all take ``handle_request``."""
+
+    def __init__(self, plain: bool = True, **options: Any) -> None:
+        self.plain = plain
         self.server = engineio_core.Server(async_mode="threading", **options)
+        self.app = engineio_core.WSGIApp(self.server)
+        self._count_plain(self.server, is_async=False)
 
     def request(
         self,
@@ -124,7 +154,10 @@ class SyncHarness(Harness):
             captured["status"] = int(status.split()[0])
             captured["headers"] = {k.lower(): v for k, v in response_headers}
 
-        chunks = self.server.handle_request(environ, start_response)
+        if self.plain:
+            chunks = self.app(environ, start_response)
+        else:
+            chunks = self.server.handle_request(environ, start_response)
         return Reply(captured["status"], captured["headers"], b"".join(chunks))
 
     def call(self, name: str, *args: Any) -> Any:
@@ -134,7 +167,7 @@ class SyncHarness(Harness):
         self.server.shutdown(timeout=1)
 
 
-class AsyncHarness(Harness):
+class AsyncHarness(Harness, Harness_):
     """``plain=True``: requests go through ``ASGIApp``, whose plain polls and POSTs
     take ``handle_polling_request``; ``plain=False``: all take ``handle_request``."""
 
@@ -149,15 +182,7 @@ class AsyncHarness(Harness):
 
         self.server = self._run(make())
         self.app = engineio_core.ASGIApp(self.server)
-        self.plain_served = 0
-        offer = self.server.handle_polling_request
-
-        async def counted(*args: Any) -> Any:
-            response = await offer(*args)
-            self.plain_served += response is not None
-            return response
-
-        self.server.handle_polling_request = counted
+        self._count_plain(self.server, is_async=True)
 
     def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(TIMEOUT * 2)

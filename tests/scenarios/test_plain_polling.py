@@ -1,7 +1,8 @@
 """The short path for plain long-polling requests (``handle_polling_request``).
 
-Each case runs on the async server twice, through ``ASGIApp`` (where plain polls
-and POSTs take the short path) and with every request on ``handle_request``, and
+Each case runs on each server twice, through its app wrapper (``WSGIApp``,
+``ASGIApp``: plain polls and POSTs take the short path) and with every request
+on ``handle_request``, and
 the two must answer alike: same statuses, headers and bodies (session ids
 aside), same handler calls. Every case also says how many requests the short
 path must have served, so a case that silently fell back to the general path
@@ -21,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engineio_core.protocol.http import parse_query, polling_sid
-from tests.scenarios.harness import AsyncHarness, Reply
+from tests.scenarios.harness import AsyncHarness, Reply, SyncHarness
 
 # -- polling_sid ------------------------------------------------------------------------
 
@@ -80,15 +81,17 @@ def test_polling_sid_agrees_with_the_router(parts: list[str]) -> None:
 
 # -- both paths answer alike ------------------------------------------------------------
 
-Script = Callable[[AsyncHarness], list[Any]]
+Script = Callable[[Any], list[Any]]
 
 
-@pytest.fixture
-def both() -> Iterator[Callable[..., tuple[AsyncHarness, AsyncHarness]]]:
-    made: list[AsyncHarness] = []
+@pytest.fixture(params=["sync", "async"])
+def both(request: pytest.FixtureRequest) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """A server of the kind twice: through its app wrapper, and on handle_request."""
+    made: list[Any] = []
+    kind = SyncHarness if request.param == "sync" else AsyncHarness
 
-    def factory(**options: Any) -> tuple[AsyncHarness, AsyncHarness]:
-        pair = (AsyncHarness(plain=True, **options), AsyncHarness(plain=False, **options))
+    def factory(**options: Any) -> tuple[Any, Any]:
+        pair = (kind(plain=True, **options), kind(plain=False, **options))
         made.extend(pair)
         return pair
 
@@ -108,14 +111,13 @@ def _shown(reply: Reply, sid: str) -> tuple[int, dict[str, str], bytes]:
     return reply.status, reply.headers, reply.body.replace(sid.encode(), b"SID")
 
 
-def compare(
-    pair: tuple[AsyncHarness, AsyncHarness], script: Script, plain_served: int
-) -> list[Any]:
+def compare(pair: tuple[Any, Any], script: Script, plain_served: int) -> list[Any]:
     outcomes = []
     for h in pair:
-        seen = _seen(h)
+        seen = h.seen = _seen(h)
         observed = script(h)
-        h.wait_until(lambda: True)
+        # Sync message handlers run in threads of their own: compare what arrived.
+        seen["message"].sort(key=repr)
         outcomes.append((observed, seen))
     (plain_observed, plain_seen), (general_observed, general_seen) = outcomes
     assert plain_observed == general_observed
@@ -130,10 +132,10 @@ def q(sid: str, **extra: str) -> dict[str, str]:
 
 
 def test_messages_both_ways(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake()
         out = [_shown(h.post(sid, b"4hello\x1ebAQI=\x1e4[1,2]"), sid)]
-        h.wait_until(lambda: h.call("transport", sid) == "polling")
+        h.wait_until(lambda: len(h.seen["message"]) == 3)
         for data in ("text", b"\xff", {"a": 1}):
             h.call("send", sid, data)
         out.append(_shown(h.poll(sid), sid))
@@ -152,13 +154,14 @@ def test_refused_posts_close_the_session_alike(both: Callable[..., Any]) -> None
         "fine": (b"4abc", None),
     }
 
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         out = []
         for body, length in bodies.values():
             sid, _ = h.handshake()
             headers = {} if length is None else {"Content-Length": length}
             reply = h.request("POST", q(sid), body, headers)
             out.append((_shown(reply, sid), h.server._sessions.get(sid) is None))
+        h.wait_until(lambda: len(h.seen["message"]) == 1)  # the fine one's
         return out
 
     observed = compare(both(max_http_buffer_size=200), script, plain_served=3)
@@ -167,7 +170,7 @@ def test_refused_posts_close_the_session_alike(both: Callable[..., Any]) -> None
 
 
 def test_declined_requests_take_the_general_path(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake()
         out = []
         h.call("send", sid, "one")
@@ -188,7 +191,7 @@ def test_declined_requests_take_the_general_path(both: Callable[..., Any]) -> No
 
 
 def test_compressed_polls(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake()
         out = []
         for encoding in ("gzip", "deflate", "br"):
@@ -202,10 +205,11 @@ def test_compressed_polls(both: Callable[..., Any]) -> None:
 
 
 def test_v3_sessions(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake(eio=3)
         v3 = {"EIO": "3", "transport": "polling", "sid": sid}
         out = [_shown(h.request("POST", v3, b"6:4hello2:2x"), sid)]
+        h.wait_until(lambda: len(h.seen["message"]) == 1)
         h.call("send", sid, "text")
         h.call("send", sid, b"\x01")
         out.append(_shown(h.request("GET", v3), sid))
@@ -216,7 +220,7 @@ def test_v3_sessions(both: Callable[..., Any]) -> None:
 
 
 def test_overlapping_polls_close_the_session_alike(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake()
         first: list[Reply] = []
         waiting = threading.Thread(target=lambda: first.append(h.poll(sid)))
@@ -232,7 +236,7 @@ def test_overlapping_polls_close_the_session_alike(both: Callable[..., Any]) -> 
 
 
 def test_expired_session_is_refused_alike(both: Callable[..., Any]) -> None:
-    def script(h: AsyncHarness) -> list[Any]:
+    def script(h: Any) -> list[Any]:
         sid, _ = h.handshake()
         h.server._sessions[sid].session.alive_until = 0.0  # past its deadline
         return [_shown(h.poll(sid), sid)]

@@ -19,18 +19,16 @@ from tests.scenarios.harness import AsyncHarness, Harness, Reply, SyncHarness
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture(params=["sync", "async", "async-general"])
+@pytest.fixture(params=["sync", "sync-general", "async", "async-general"])
 def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
-    """Every scenario on the sync server, and on the async one both through
-    ``ASGIApp`` (plain polls and POSTs on ``handle_polling_request``) and with
-    every request on ``handle_request``: the two paths must answer alike."""
+    """Every scenario on both servers, each both through its app wrapper
+    (``WSGIApp``, ``ASGIApp``: plain polls and POSTs on ``handle_polling_request``)
+    and with every request on ``handle_request``: the two paths must answer alike."""
     made: list[Harness] = []
 
     def factory(**options: Any) -> Harness:
-        if request.param == "sync":
-            harness: Harness = SyncHarness(**options)
-        else:
-            harness = AsyncHarness(plain=request.param == "async", **options)
+        kind = SyncHarness if request.param.startswith("sync") else AsyncHarness
+        harness: Harness = kind(plain=not request.param.endswith("-general"), **options)
         made.append(harness)
         return harness
 
@@ -64,8 +62,9 @@ def test_handshake_then_messages_both_ways(make: Factory) -> None:
     h.call("send", sid, {"a": [1, 2]})
     assert h.poll(sid).packets == ["4text", "b/w==", '4{"a":[1,2]}']
     assert h.call("transport", sid) == "polling"
-    if isinstance(h, AsyncHarness):  # the POST and the poll: on the short path or not
-        assert h.plain_served == (2 if h.plain else 0)
+    # The POST and the poll: on the short path or not.
+    assert isinstance(h, (SyncHarness, AsyncHarness))
+    assert h.plain_served == (2 if h.plain else 0)
 
 
 def test_json_text_arrives_decoded(make: Factory) -> None:

@@ -51,6 +51,10 @@ class ASGIApp:
         self.static_files = dict(static_files or {})
         self.engineio_path = "/" + engineio_path.strip("/")
         self._engineio_prefix = self.engineio_path + "/"
+        # A long-polling client's polls and POSTs take handle_polling_request,
+        # unless handle_request was replaced: then everything goes through it.
+        takes = getattr(engineio_server, "_takes_plain_polling", None)
+        self._plain_polling = takes is not None and takes()
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
 
@@ -64,7 +68,11 @@ class ASGIApp:
             server = self.engineio_server
             # A long-polling client's polls and POSTs, on the short path; the rest
             # (and whatever that declines) through handle_request.
-            if kind == "http" and await serve_plain_polling(server, scope, receive, send):
+            if (
+                kind == "http"
+                and self._plain_polling
+                and await serve_plain_polling(server, scope, receive, send)
+            ):
                 return
             await server.handle_request(scope, receive, send)
             return
