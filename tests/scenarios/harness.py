@@ -93,7 +93,7 @@ def _header_items(headers: dict[str, str] | None, body: bytes) -> dict[str, str]
     return items
 
 
-class Harness_:  # noqa: N801 - a mixin: the short path's switch and counter
+class Harness_:
     plain: bool
     plain_served: int
 
