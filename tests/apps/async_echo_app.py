@@ -32,6 +32,21 @@ KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
 in_flight: dict[str, int | None] = {"requests": 0 if eio.async_mode == "asgi" else None}
 
 
+#: Requests the short path for plain polls (handle_polling_request) answered.
+plain_served = 0
+_offer_plain = eio.handle_polling_request
+
+
+async def _count_plain(*args: Any) -> Any:
+    global plain_served
+    response = await _offer_plain(*args)
+    plain_served += response is not None
+    return response
+
+
+eio.handle_polling_request = _count_plain  # type: ignore[method-assign]
+
+
 def _record(records: list[Any], item: Any) -> None:
     """Append ``item``, dropping the oldest records beyond ``KEEP``."""
     records.append(item)
@@ -94,6 +109,7 @@ def state() -> bytes:
             "requests_in_flight": in_flight["requests"],
             "async_mode": eio.async_mode,
             "connect_queries": connect_queries,
+            "plain_served": plain_served,
         }
     ).encode()
 

@@ -81,6 +81,23 @@ def message(sid: str, data: Any) -> None:
         eio.send(sid, data)
 
 
+#: Requests the short path for plain polls (handle_polling_request) answered.
+plain_served = 0
+_offer_plain = eio.handle_polling_request
+
+
+def _count_plain(*args: Any) -> Any:
+    global plain_served
+    response = _offer_plain(*args)
+    if response is not None:
+        with _lock:
+            plain_served += 1
+    return response
+
+
+eio.handle_polling_request = _count_plain  # type: ignore[method-assign]
+
+
 @eio.on("disconnect")
 def disconnect(sid: str, reason: str) -> None:
     with _lock:
@@ -102,6 +119,7 @@ def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                 "requests_in_flight": _in_flight,
                 "async_mode": eio.async_mode,
                 "connect_queries": connect_queries,
+                "plain_served": plain_served,
             }
         ).encode()
     start_response("200 OK", [("Content-Type", "application/json")])

@@ -60,6 +60,23 @@ def test_post_is_answered_ok(live_server: LiveServer) -> None:
     live_server.wait_state(lambda s: "world" in s["messages"])
 
 
+#: Servers whose glue offers no request to the short path for plain polls: the
+#: example third-party plugin (examples/eio-starlette), written with the hooks alone.
+_NO_SHORT_PATH = {"starlette"}
+
+
+def test_plain_polls_and_posts_take_the_short_path(live_server: LiveServer) -> None:
+    """Every bundled glue (WSGIApp, ASGIApp, the aiohttp, Sanic and tornado routes)
+    offers a long-polling client's polls and POSTs to handle_polling_request."""
+    client = raw(live_server)
+    before = live_server.state()["plain_served"]
+    sid, _ = client.handshake()
+    assert client.post(sid, b"4short").body == b"ok"
+    assert client.poll(sid).body == b"4short"
+    served = live_server.state()["plain_served"] - before
+    assert served == (0 if live_server.name in _NO_SHORT_PATH else 2)
+
+
 @pytest.mark.parametrize(
     ("method", "query", "status", "code"),
     [

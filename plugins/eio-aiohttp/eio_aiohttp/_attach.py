@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from eio_aiohttp._translate import serve_plain_polling
+
 
 def attach(app: web.Application, server: Any, path: str) -> None:
     """Route ``/<path>/`` and ``/<path>`` to ``server`` and close it with the app.
@@ -24,17 +26,28 @@ def attach(app: web.Application, server: Any, path: str) -> None:
             f"the aiohttp mode attaches to an aiohttp.web.Application, not {type(app).__name__}"
         )
 
+    # Not if handle_request was replaced: then it must see every request.
+    takes = getattr(server, "_takes_plain_polling", None)
+    plain_polling = takes is not None and takes()
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        # A long-polling client's polls and POSTs on the short path; the rest
+        # (and what it declines, having read nothing) through handle_request.
+        if plain_polling:
+            response = await serve_plain_polling(server, request)
+            if response is not None:
+                return response
+        served: web.StreamResponse = await server.handle_request(request)
+        return served
+
     async def handle(request: web.Request) -> web.StreamResponse:
-        response: web.StreamResponse
         if _cancels_handlers(request):
             # aiohttp cancels a handler whose client left. Let the exchange finish
             # anyway: the failed read or receive then ends the session now, as
             # Node does, instead of leaving it to the next ping timeout.
-            response = await asyncio.shield(server.handle_request(request))
-        else:
-            # The default: no shield, whose task and future would cost every request.
-            response = await server.handle_request(request)
-        return response
+            return await asyncio.shield(answer(request))
+        # The default: no shield, whose task and future would cost every request.
+        return await answer(request)
 
     async def shutdown(app: web.Application) -> None:
         await server.shutdown()

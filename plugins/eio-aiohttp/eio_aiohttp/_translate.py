@@ -108,6 +108,27 @@ async def _read_body(stream: Any, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def serve_plain_polling(server: Any, request: web.Request) -> web.Response | None:
+    """``server.handle_polling_request`` for an aiohttp request: the response if it
+    was served; None if it was declined (nothing read), for ``handle_request``."""
+    method = request.method
+    if method != "GET" and method != "POST":
+        return None
+    headers = request.headers  # case-insensitive; a repeated header: its first value
+    path, query = _target(request)
+    response = await server.handle_polling_request(
+        method,
+        path,
+        query,
+        headers.get("Origin"),
+        headers.get("Content-Type", ""),
+        parse_content_length(headers.get("Content-Length")),
+        headers.get("Accept-Encoding"),
+        partial(_read_body, request.content) if method == "POST" else None,
+    )
+    return None if response is None else make_response(response)
+
+
 def make_response(response: Response) -> web.Response:
     # The core always names the Content-Type in the headers; aiohttp only adds
     # one (and a charset) when neither the headers nor content_type= give it.

@@ -12,7 +12,7 @@ from sanic import Request as SanicRequest
 from sanic import Sanic
 from sanic.constants import HTTP_METHODS
 
-from eio_sanic._translate import reading_body
+from eio_sanic._translate import reading_body, serve_plain_polling
 
 
 class EngineIORoute:
@@ -39,21 +39,39 @@ class EngineIORoute:
         self.server = server
         self.__name__ = name
         self._detached: set[asyncio.Future[Any]] = set()
+        # Not if handle_request was replaced: then it must see every request.
+        takes = getattr(server, "_takes_plain_polling", None)
+        self._plain_polling = takes is not None and takes()
 
     async def __call__(self, request: SanicRequest) -> Any:
-        handling = self.server.handle_request(request)
         if request.headers.get("upgrade", "").lower() == "websocket":
             # The socket's reader takes the task it runs in as the session's
             # (SanicWebSocket._receive_direct): a task of its own from the start.
-            pending: asyncio.Future[Any] = asyncio.ensure_future(handling)
+            pending: asyncio.Future[Any] = asyncio.ensure_future(
+                self.server.handle_request(request)
+            )
         else:
             # Most requests end in their first step (a handshake, a POST, a poll
             # that finds packets): run it here, in Sanic's task, with nothing
             # around it. A task takes over only if the request has to wait.
-            try:
-                waited_on = handling.send(None)
-            except StopIteration as done:
-                return done.value
+            # A long-polling client's polls and POSTs go to the short path first
+            # (which declines, in its first step and having read nothing, what
+            # it does not serve).
+            handling: Coroutine[Any, Any, Any] | None = None
+            if self._plain_polling:
+                handling = serve_plain_polling(self.server, request)
+                try:
+                    waited_on = handling.send(None)
+                except StopIteration as done:
+                    if done.value is not None:
+                        return done.value
+                    handling = None
+            if handling is None:
+                handling = self.server.handle_request(request)
+                try:
+                    waited_on = handling.send(None)
+                except StopIteration as done:
+                    return done.value
             # The task's first step is queued now, before any cancellation of this
             # handler can come (the loop runs callbacks in order): by the time a
             # cancel below reaches the task, it is in _from_wait and passes it on.

@@ -142,6 +142,27 @@ async def _read_body(request: SanicRequest, limit: int) -> bytes:
         reading_body.discard(request)
 
 
+async def serve_plain_polling(server: Any, request: SanicRequest) -> HTTPResponse | None:
+    """``server.handle_polling_request`` for a Sanic request: the response if it
+    was served; None if it was declined (in the first step, nothing read), and
+    ``handle_request`` must answer it."""
+    method = request.method
+    if method != "GET" and method != "POST":
+        return None
+    headers = request.headers  # case-insensitive; a repeated header: its first value
+    response = await server.handle_polling_request(
+        method,
+        request.path,
+        request.query_string,
+        headers.get("origin"),
+        headers.get("content-type", ""),
+        parse_content_length(headers.get("content-length")),
+        headers.get("accept-encoding"),
+        partial(_read_body, request) if method == "POST" else None,
+    )
+    return None if response is None else _http_response(response)
+
+
 async def make_response(response: Response, request: Request) -> HTTPResponse | None:
     sanic_request = request.native[0]
     transport = asgi_websocket(sanic_request)
@@ -150,6 +171,10 @@ async def make_response(response: Response, request: Request) -> HTTPResponse | 
         # answer a WebSocket scope there; the route returns None.
         await deny(transport, response)
         return None
+    return _http_response(response)
+
+
+def _http_response(response: Response) -> HTTPResponse:
     headers = Header(response.headers)
     # Without a Content-Type header Sanic would send "content-type: None".
     content_type = headers.get("content-type") or "application/octet-stream"

@@ -17,6 +17,7 @@ import tornado.web
 from tornado.http1connection import HTTP1Connection
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
+from eio_tornado._translate import serve_plain_polling
 from eio_tornado._websocket import ClosingProtocol, TornadoWebSocket
 
 #: The methods served by a handler method; prepare() answers the others.
@@ -37,6 +38,9 @@ class EngineIOHandler(WebSocketHandler):
     """Serves ``engineio_server``; :func:`handler_for` makes a subclass bound to one."""
 
     engineio_server: Any = None
+    #: Whether to offer requests to the server's short path for plain polls (not
+    #: if its handle_request was replaced: that must see every request).
+    eio_plain_polling = False
     SUPPORTED_METHODS = _EveryMethod(WebSocketHandler.SUPPORTED_METHODS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -84,7 +88,12 @@ class EngineIOHandler(WebSocketHandler):
 
     async def _eio_serve(self) -> None:
         try:
-            await self.engineio_server.handle_request(self)
+            # A long-polling client's polls and POSTs on the short path; the rest
+            # (and what it declines) through handle_request.
+            if not (
+                self.eio_plain_polling and await serve_plain_polling(self.engineio_server, self)
+            ):
+                await self.engineio_server.handle_request(self)
         finally:
             ws, task = self._eio_ws, self._eio_ws_task
             if ws is not None:
@@ -218,7 +227,9 @@ class EngineIOHandler(WebSocketHandler):
 
 def handler_for(engineio_server: Any) -> type[EngineIOHandler]:
     """A new :class:`EngineIOHandler` subclass bound to ``engineio_server``."""
-    return type("EngineIOHandler", (EngineIOHandler,), {"engineio_server": engineio_server})
+    takes = getattr(engineio_server, "_takes_plain_polling", None)
+    bound = {"engineio_server": engineio_server, "eio_plain_polling": bool(takes and takes())}
+    return type("EngineIOHandler", (EngineIOHandler,), bound)
 
 
 def attach(app: tornado.web.Application, server: Any, path: str) -> None:

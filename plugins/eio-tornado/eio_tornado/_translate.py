@@ -87,12 +87,47 @@ def translate_request(args: tuple[Any, ...]) -> Request:
     )
 
 
+async def serve_plain_polling(server: Any, handler: EngineIOHandler) -> bool:
+    """Offer the handler's request to ``server.handle_polling_request``: True if it
+    was served; False if it was declined (nothing read), for ``handle_request``."""
+    request = handler.request
+    method = request.method
+    if method != "GET" and method != "POST":
+        return False
+    headers = request.headers  # case-insensitive
+    path = request.path
+
+    async def read_body(limit: int) -> bytes:
+        return handler.eio_body(limit)  # in already (stream_request_body)
+
+    response = await server.handle_polling_request(
+        method,
+        unquote(path) if "%" in path else path,
+        request.query,
+        headers.get("Origin"),
+        headers.get("Content-Type", ""),
+        parse_content_length(headers.get("Content-Length")),
+        headers.get("Accept-Encoding"),
+        read_body if method == "POST" else None,
+    )
+    if response is None:
+        return False
+    upgrade = headers.get("Upgrade", "").lower() == "websocket"
+    _finish(handler, response, upgrade)
+    return True
+
+
 def make_response(response: Response, request: Request) -> None:
     handler: EngineIOHandler = request.native[0]
     if handler.eio_answered:
         # tornado already answered this request itself: a WebSocket handshake
         # it could not complete (e.g. no Sec-WebSocket-Key).
         return
+    is_upgrade = request.headers.get("upgrade", "").lower() == "websocket"
+    _finish(handler, response, is_upgrade)
+
+
+def _finish(handler: EngineIOHandler, response: Response, close_connection: bool) -> None:
     handler.set_status(response.status)
     handler.clear_header("Content-Type")  # tornado's default is text/html
     seen: set[str] = set()
@@ -103,5 +138,4 @@ def make_response(response: Response, request: Request) -> None:
         else:
             seen.add(key)
             handler.set_header(name, value)
-    is_upgrade = request.headers.get("upgrade", "").lower() == "websocket"
-    handler.eio_finish(response.body, close_connection=is_upgrade)
+    handler.eio_finish(response.body, close_connection=close_connection)
