@@ -14,15 +14,18 @@ python-engineio from ``benchmarks/.venv-pyeio``), alternating A B A B::
     .venv/bin/python benchmarks/layer.py --scenarios ws-echo --rounds 3
 
 Scenarios: ``ws-echo`` (50 sessions, 4 messages in flight each, 100-byte text),
-``polling-echo`` (a POST of one message, then the GET that takes the echo) and
-``handshake`` (a polling handshake, then a close packet); ``wsgi-polling-echo``
+``polling-echo`` (a POST of one message, then the GET that takes the echo),
+``long-poll-echo`` (the GET first, waiting until the POST's echo wakes it, as a
+long-polling client's requests come) and ``handshake`` (a polling handshake,
+then a close packet); ``wsgi-polling-echo``
 and ``wsgi-handshake`` are the same through each implementation's ``WSGIApp``
 (threading mode, with ``async_handlers=False`` on both sides so that no thread
 is started per message: the request path is what is timed). Reported: microseconds
 of CPU per message (or handshake), the fastest of all runs, for both implementations
 and for the plain app doing the same number of ASGI calls (the harness's own
 cost); then python-engineio's cost divided by ours, with and without the
-harness's share.
+harness's share. ``--impls floor`` adds ``apps/floor_eio.py``, the least a
+conforming server does (see benchmarks/README.md), for the HTTP scenarios.
 
 ``--instructions`` counts machine instructions per message under valgrind
 instead (one run of each size, no rounds): on a shared VM whose CPU time
@@ -52,9 +55,17 @@ PYTHONS = {
     "core": ROOT / ".venv" / "bin" / "python",
     "pyeio": HERE / ".venv-pyeio" / "bin" / "python",
     "plain": ROOT / ".venv" / "bin" / "python",
+    "floor": ROOT / ".venv" / "bin" / "python",
     "base": ROOT / ".venv" / "bin" / "python",
 }
-SCENARIOS = ("ws-echo", "polling-echo", "handshake", "wsgi-polling-echo", "wsgi-handshake")
+SCENARIOS = (
+    "ws-echo",
+    "polling-echo",
+    "long-poll-echo",
+    "handshake",
+    "wsgi-polling-echo",
+    "wsgi-handshake",
+)
 MESSAGE = "x" * 100
 SESSIONS = 50
 IN_FLIGHT = 4
@@ -204,6 +215,29 @@ async def _polling_echo(app: Any, total: int, engineio: bool) -> None:
     await asyncio.gather(*(one_session(total // SESSIONS) for _ in range(SESSIONS)))
 
 
+async def _long_poll_echo(app: Any, total: int, engineio: bool) -> None:
+    """As a long-polling client runs: each session's poll is waiting when its POST
+    comes, and the message's echo wakes it (polling-echo's poll finds it queued)."""
+    message = b"4" + MESSAGE.encode()
+
+    async def one_session(count: int) -> None:
+        query = "EIO=4&transport=polling"
+        if engineio:
+            _, body = await _http(app, query)
+            query += f"&sid={_sid(body)}"
+        for _ in range(count):
+            poll = asyncio.ensure_future(_http(app, query))
+            await asyncio.sleep(0)  # the poll runs up to its wait
+            status, _ = await _http(app, query, "POST", message)
+            assert status == 200
+            status, body = await poll
+            assert body == message or not engineio, body
+        if engineio:
+            await _http(app, query, "POST", b"1")
+
+    await asyncio.gather(*(one_session(total // SESSIONS) for _ in range(SESSIONS)))
+
+
 async def _handshake(app: Any, total: int, engineio: bool) -> None:
     async def one(count: int) -> None:
         for _ in range(count):
@@ -288,12 +322,17 @@ def _measure_wsgi(impl: str, scenario: str, total: int) -> float:
     app = threading_app.app
     if impl == "plain":
         app = _plain_wsgi
+    elif impl == "floor":
+        import floor_eio
+
+        app = floor_eio.wsgi_app
     run = _wsgi_polling_echo if scenario == "polling-echo" else _wsgi_handshake
-    run(app, max(total // 10, SESSIONS), impl != "plain")  # warm up
+    engineio = impl != "plain"
+    run(app, max(total // 10, SESSIONS), engineio)  # warm up
     best = float("inf")
     for _ in range(REPEATS):
         start = time.process_time()
-        run(app, total // REPEATS, impl != "plain")
+        run(app, total // REPEATS, engineio)
         best = min(best, (time.process_time() - start) / (total // REPEATS) * 1e6)
     return best
 
@@ -317,7 +356,9 @@ async def _plain_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def _measure(impl: str, scenario: str, total: int) -> float:
     """CPU microseconds per message in this process (``--child``)."""
-    os.environ["BENCH_IMPL"] = "core" if impl == "base" else impl
+    os.environ["BENCH_IMPL"] = {"base": "core", "floor": "plain"}.get(impl, impl)
+    if impl == "floor":
+        os.environ["BENCH_PLAIN_HTTP"] = "floor"  # asgi_app's HTTP side is floor_eio
     os.environ["BENCH_PING_INTERVAL"] = "3600"  # no pings in the polling answers
     sys.path.insert(0, str(HERE / "apps"))
     if scenario.startswith("wsgi-"):
@@ -327,14 +368,18 @@ def _measure(impl: str, scenario: str, total: int) -> float:
     app = asgi_app.app
     if impl == "plain" and scenario != "ws-echo":
         app = _plain_asgi
+    # floor_eio speaks Engine.IO over HTTP only; its WebSocket side is the plain echo.
+    engineio = impl != "plain" and not (impl == "floor" and scenario == "ws-echo")
 
     async def run(count: int) -> None:
         if scenario == "ws-echo":
-            await _ws_echo(app, count, impl != "plain")
+            await _ws_echo(app, count, engineio)
         elif scenario == "polling-echo":
-            await _polling_echo(app, count, impl != "plain")
+            await _polling_echo(app, count, engineio)
+        elif scenario == "long-poll-echo":
+            await _long_poll_echo(app, count, engineio)
         else:
-            await _handshake(app, count, impl != "plain")
+            await _handshake(app, count, engineio)
 
     async def main() -> float:
         await run(max(total // 10, SESSIONS))  # warm up
@@ -353,6 +398,7 @@ def _measure(impl: str, scenario: str, total: int) -> float:
 TOTALS = {
     "ws-echo": 100_000,
     "polling-echo": 20_000,
+    "long-poll-echo": 20_000,
     "handshake": 10_000,
     "wsgi-polling-echo": 20_000,
     "wsgi-handshake": 10_000,
@@ -430,7 +476,9 @@ def main() -> None:
         "as 'base', to compare a change with it",
     )
     parser.add_argument(
-        "--impls", default="core,pyeio,plain", help="comma-separated: core, pyeio, plain"
+        "--impls",
+        default="core,pyeio,plain",
+        help="comma-separated: core, pyeio, plain, floor (apps/floor_eio.py: HTTP scenarios)",
     )
     parser.add_argument(
         "--instructions",
@@ -452,6 +500,7 @@ def main() -> None:
         "core": f"engineio-core {unit}",
         "pyeio": f"python-engineio {unit}",
         "plain": f"plain app {unit}",
+        "floor": f"floor {unit}",
         "base": f"base {unit}",
     }
     measure = _instructions if args.instructions else _child

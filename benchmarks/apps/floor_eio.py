@@ -368,7 +368,15 @@ def _on_message_sync(sid: str, data: Any) -> None:
 
 
 def _deliver_sync(sid: str, data: str | bytes) -> None:
-    _POOL.submit(_on_message_sync, sid, data)
+    if _INLINE_HANDLERS:
+        _on_message_sync(sid, data)
+    else:
+        _POOL.submit(_on_message_sync, sid, data)
+
+
+#: BENCH_ASYNC_HANDLERS=0, as bench_app reads it (layer.py's WSGI scenarios): the
+#: message handler runs in the request's thread, as async_handlers=False asks.
+_INLINE_HANDLERS = os.environ.get("BENCH_ASYNC_HANDLERS") == "0"
 
 
 def _close_sync(sid: str, session: _Session, reason: str) -> None:
