@@ -120,7 +120,9 @@ class Server(BaseServer):
             return None
         if method != "GET":
             return self._plain_post(handle, path, content_type, content_length, read_body)
-        # A poll: _poll_flow's steps, called directly.
+        # A poll: _poll_flow's steps, called directly. AsyncServer's twin differs
+        # only in awaiting and in taking no locks: change both together (the
+        # scenario suite and test_plain_polling.py run every case on both).
         session = handle.session
         with handle.lock:
             try:
@@ -163,7 +165,7 @@ class Server(BaseServer):
         declared: int | None,
         read_body: Callable[[int], bytes] | None,
     ) -> Response | None:
-        # _post_flow's steps, called directly.
+        # _post_flow's steps, called directly; AsyncServer._plain_post is the twin.
         limit = self.max_http_buffer_size
         session = handle.session
         if declared is None or declared > limit or session.post_pending or read_body is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from engineio_core.testing import check_mode
+from engineio_core.testing.contract import _free_port, _wait_for_port
 
 UWSGI = Path(sys.executable).parent / "uwsgi"
 HOST = "127.0.0.1"
@@ -83,23 +84,14 @@ def read_response(s: socket.socket) -> tuple[bytes, bytes]:
 
 @pytest.fixture(scope="module")
 def uwsgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uwsgi]:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     log = tmp_path_factory.mktemp("uwsgi") / "uwsgi.log"
     env = {**os.environ, "ENGINEIO_CONTRACT_MODE": "gevent_uwsgi"}
     with log.open("wb") as out:
         proc = subprocess.Popen(uwsgi_command(port), stdout=out, stderr=out, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")
-            try:
-                socket.create_connection((HOST, port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "uWSGI did not listen within 30 s"
-                time.sleep(0.05)
+        problem = _wait_for_port(port, proc, 30)
+        assert problem is None, f"{problem}\n{log.read_text(errors='replace')}"
         yield Uwsgi(port, proc, log)
     finally:
         proc.terminate()
