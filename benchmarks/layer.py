@@ -196,7 +196,11 @@ async def _ws_echo(app: Any, total: int, engineio: bool) -> None:
     await asyncio.wait(runs, timeout=5)
 
 
-async def _polling_echo(app: Any, total: int, engineio: bool) -> None:
+async def _polling_echo(app: Any, total: int, engineio: bool, poll_waits: bool = False) -> None:
+    """A POST of one message, then the poll that takes its echo. ``poll_waits``
+    (long-poll-echo): as a long-polling client's requests come, the poll is
+    waiting when the POST comes, and the message's echo wakes it; otherwise it
+    finds the echo already queued."""
     message = b"4" + MESSAGE.encode()
 
     async def one_session(count: int) -> None:
@@ -205,32 +209,12 @@ async def _polling_echo(app: Any, total: int, engineio: bool) -> None:
             _, body = await _http(app, query)
             query += f"&sid={_sid(body)}"
         for _ in range(count):
+            if poll_waits:
+                poll = asyncio.ensure_future(_http(app, query))
+                await asyncio.sleep(0)  # the poll runs up to its wait
             status, _ = await _http(app, query, "POST", message)
             assert status == 200
-            status, body = await _http(app, query)
-            assert body == message or not engineio, body
-        if engineio:
-            await _http(app, query, "POST", b"1")
-
-    await asyncio.gather(*(one_session(total // SESSIONS) for _ in range(SESSIONS)))
-
-
-async def _long_poll_echo(app: Any, total: int, engineio: bool) -> None:
-    """As a long-polling client runs: each session's poll is waiting when its POST
-    comes, and the message's echo wakes it (polling-echo's poll finds it queued)."""
-    message = b"4" + MESSAGE.encode()
-
-    async def one_session(count: int) -> None:
-        query = "EIO=4&transport=polling"
-        if engineio:
-            _, body = await _http(app, query)
-            query += f"&sid={_sid(body)}"
-        for _ in range(count):
-            poll = asyncio.ensure_future(_http(app, query))
-            await asyncio.sleep(0)  # the poll runs up to its wait
-            status, _ = await _http(app, query, "POST", message)
-            assert status == 200
-            status, body = await poll
+            status, body = await (poll if poll_waits else _http(app, query))
             assert body == message or not engineio, body
         if engineio:
             await _http(app, query, "POST", b"1")
@@ -377,7 +361,7 @@ def _measure(impl: str, scenario: str, total: int) -> float:
         elif scenario == "polling-echo":
             await _polling_echo(app, count, engineio)
         elif scenario == "long-poll-echo":
-            await _long_poll_echo(app, count, engineio)
+            await _polling_echo(app, count, engineio, poll_waits=True)
         else:
             await _handshake(app, count, engineio)
 
