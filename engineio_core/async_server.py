@@ -287,7 +287,7 @@ class AsyncServer(BaseServer):
         self._forget_if_closed(handle)
         return self._plain_payload_response(packets, session.protocol, accept_encoding)
 
-    def _takes_plain_polling(self) -> bool:
+    def takes_plain_polling(self) -> bool:
         """Whether an app wrapper may offer requests to :meth:`handle_polling_request`:
         not if ``handle_request`` was replaced (in a subclass or on the instance),
         which must then see every request."""

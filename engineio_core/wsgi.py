@@ -38,7 +38,7 @@ class WSGIApp:
         self.engineio_path = "/" + engineio_path.strip("/")
         # A long-polling client's polls and POSTs take handle_polling_request,
         # unless handle_request was replaced: then everything goes through it.
-        takes = getattr(engineio_app, "_takes_plain_polling", None)
+        takes = getattr(engineio_app, "takes_plain_polling", None)
         self._plain_polling = takes is not None and takes()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

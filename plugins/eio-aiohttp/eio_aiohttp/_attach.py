@@ -27,7 +27,7 @@ def attach(app: web.Application, server: Any, path: str) -> None:
         )
 
     # Not if handle_request was replaced: then it must see every request.
-    takes = getattr(server, "_takes_plain_polling", None)
+    takes = getattr(server, "takes_plain_polling", None)
     plain_polling = takes is not None and takes()
 
     async def answer(request: web.Request) -> web.StreamResponse:

@@ -53,7 +53,7 @@ class ASGIApp:
         self._engineio_prefix = self.engineio_path + "/"
         # A long-polling client's polls and POSTs take handle_polling_request,
         # unless handle_request was replaced: then everything goes through it.
-        takes = getattr(engineio_server, "_takes_plain_polling", None)
+        takes = getattr(engineio_server, "takes_plain_polling", None)
         self._plain_polling = takes is not None and takes()
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown

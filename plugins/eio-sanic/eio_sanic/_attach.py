@@ -40,7 +40,7 @@ class EngineIORoute:
         self.__name__ = name
         self._detached: set[asyncio.Future[Any]] = set()
         # Not if handle_request was replaced: then it must see every request.
-        takes = getattr(server, "_takes_plain_polling", None)
+        takes = getattr(server, "takes_plain_polling", None)
         self._plain_polling = takes is not None and takes()
 
     async def __call__(self, request: SanicRequest) -> Any:

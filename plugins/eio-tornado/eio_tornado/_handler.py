@@ -227,7 +227,7 @@ class EngineIOHandler(WebSocketHandler):
 
 def handler_for(engineio_server: Any) -> type[EngineIOHandler]:
     """A new :class:`EngineIOHandler` subclass bound to ``engineio_server``."""
-    takes = getattr(engineio_server, "_takes_plain_polling", None)
+    takes = getattr(engineio_server, "takes_plain_polling", None)
     bound = {"engineio_server": engineio_server, "eio_plain_polling": bool(takes and takes())}
     return type("EngineIOHandler", (EngineIOHandler,), bound)
 
