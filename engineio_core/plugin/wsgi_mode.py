@@ -173,7 +173,8 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
     method = environ.get("REQUEST_METHOD", "GET")
     if method != "GET" and method != "POST":
         return None
-    content_length = _content_length(environ)
+    # Only a POST's length is read: the short path serves GETs with 200 only.
+    content_length = _content_length(environ) if method == "POST" else None
     response = server.handle_polling_request(
         method,
         environ.get("PATH_INFO", ""),

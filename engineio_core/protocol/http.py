@@ -109,8 +109,8 @@ def polling_sid(query_string: str) -> str | None:
     plain = _CLIENT_POLLING_QUERY.fullmatch(query_string)
     if plain is not None:
         return plain[1]
-    if "%" in query_string or "+" in query_string:
-        return None
+    if "sid=" not in query_string or "%" in query_string or "+" in query_string:
+        return None  # a handshake (no sid) or something to unquote
     sid = transport = None
     for pair in query_string.split("&"):
         name, _, value = pair.partition("=")
