@@ -25,6 +25,7 @@ from engineio_core.base_server import (
     SessionHandle,
     _PostRefused,
     _ReadWebSocket,
+    _unreadable,
     _WebSocketDone,
 )
 from engineio_core.ops import (
@@ -42,7 +43,7 @@ from engineio_core.ops import (
 )
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
-from engineio_core.protocol.http import Request, Response, polling_sid
+from engineio_core.protocol.http import Request, Response
 
 __all__ = ["AsyncServer"]
 
@@ -251,12 +252,7 @@ class AsyncServer(BaseServer):
         :attr:`~engineio_core.protocol.http.Request.read_body` does; a POST
         without one is declined.
         """
-        if origin is not None:
-            return None
-        sid = polling_sid(query_string)
-        if sid is None:
-            return None
-        handle = self._plain_polling_handle(method, sid)
+        handle = self._plain_polling_handle(method, query_string, origin)
         if handle is None:
             return None
         if method != "GET":
@@ -304,16 +300,14 @@ class AsyncServer(BaseServer):
         read_body: Callable[[int], Awaitable[bytes]] | None,
     ) -> Response | None:
         # _post_flow's steps, awaited directly.
-        limit = self.max_http_buffer_size
         session = handle.session
-        if declared is None or declared > limit or session.post_pending or read_body is None:
-            return None  # no length, too large, or overlapping: handle_request refuses
+        if self._plain_post_declined(session, declared, read_body):
+            return None
+        assert read_body is not None
         try:
-            body = await read_body(limit + 1)
+            body = await read_body(self.max_http_buffer_size + 1)
         except Exception as exc:  # each server fails its own way on a broken body
-            refused = _PostRefused(
-                DisconnectReason.TRANSPORT_ERROR, f"unreadable body ({type(exc).__name__})"
-            )
+            refused = _unreadable(exc)
         else:
             begun = self._begin_post(handle, body, declared, None, content_type)
             if not isinstance(begun, _PostRefused):

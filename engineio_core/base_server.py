@@ -40,7 +40,7 @@ from engineio_core.protocol.compression import choose_encoding, compress
 from engineio_core.protocol.cookie import CookieSpec
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import DisconnectReason, ErrorCode, ProtocolError, error_body
-from engineio_core.protocol.http import Request, Response
+from engineio_core.protocol.http import Request, Response, polling_sid
 from engineio_core.protocol.packets import (
     Packet,
     PacketType,
@@ -196,6 +196,11 @@ class _PostRefused:
         self.detail = detail
         self.status = status
         self.code = code
+
+
+def _unreadable(exc: Exception) -> _PostRefused:
+    """A POST whose body the server failed to read (each fails its own way)."""
+    return _PostRefused(DisconnectReason.TRANSPORT_ERROR, f"unreadable body ({type(exc).__name__})")
 
 
 class _WebSocketDone:
@@ -471,9 +476,17 @@ class BaseServer:
     # takes handle_request(). Both share the session's state machine and the steps
     # below, and the scenario tests run on both paths.
 
-    def _plain_polling_handle(self, method: str, sid: str) -> SessionHandle | None:
-        """The session of a plain poll or POST, if the router would decide Poll or
-        Post for the request and nothing else; None: the general path decides."""
+    def _plain_polling_handle(
+        self, method: str, query_string: str, origin: str | None
+    ) -> SessionHandle | None:
+        """The session of a plain poll or POST (no Origin, a query ``polling_sid``
+        accepts), if the router would decide Poll or Post for the request and
+        nothing else; None: the general path decides."""
+        if origin is not None:
+            return None
+        sid = polling_sid(query_string)
+        if sid is None:
+            return None
         handle = self._sessions.get(sid)
         if handle is None or not self._polling_allowed:
             return None
@@ -494,6 +507,18 @@ class BaseServer:
         if self.http_compression and len(body) >= self.compression_threshold:
             body = self._compress(body, accept_encoding, headers)
         return Response(200, headers, body)
+
+    def _plain_post_declined(
+        self, session: Session, declared: int | None, read_body: Callable[[int], Any] | None
+    ) -> bool:
+        """Whether a plain POST is left to handle_request, before any of it is read:
+        no length, too large, or overlapping (the general path refuses those)."""
+        return (
+            declared is None
+            or declared > self.max_http_buffer_size
+            or session.post_pending
+            or read_body is None
+        )
 
     def _plain_error(self, method: str, path: str, refused: _PostRefused) -> Response:
         # A request without an Origin: the error gets no CORS headers either.
@@ -679,10 +704,9 @@ class BaseServer:
             try:
                 body = yield ReadBody(request, limit + 1)
             except Exception as exc:  # each server fails its own way on a broken body
-                yield from self._close(handle, DisconnectReason.TRANSPORT_ERROR)
-                return self._error(
-                    request, ErrorCode.BAD_REQUEST, f"unreadable body ({type(exc).__name__})"
-                )
+                refused = _unreadable(exc)
+                yield from self._close(handle, refused.reason)
+                return self._error(request, refused.code, refused.detail)
         ctype = request.headers.get("content-type", "")
         begun = self._begin_post(handle, body, declared, decision.jsonp, ctype)
         if isinstance(begun, _PostRefused):

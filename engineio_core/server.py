@@ -22,6 +22,7 @@ from engineio_core.base_server import (
     SessionHandle,
     _PostRefused,
     _ReadWebSocket,
+    _unreadable,
     _WebSocketDone,
 )
 from engineio_core.ops import (
@@ -40,7 +41,7 @@ from engineio_core.ops import (
 )
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
-from engineio_core.protocol.http import Response, polling_sid
+from engineio_core.protocol.http import Response
 
 __all__ = ["Server"]
 
@@ -110,12 +111,7 @@ class Server(BaseServer):
         ``read_body``; ``WSGIApp`` offers its requests here first. The caller
         turns the response into its own.
         """
-        if origin is not None:
-            return None
-        sid = polling_sid(query_string)
-        if sid is None:
-            return None
-        handle = self._plain_polling_handle(method, sid)
+        handle = self._plain_polling_handle(method, query_string, origin)
         if handle is None:
             return None
         if method != "GET":
@@ -166,16 +162,14 @@ class Server(BaseServer):
         read_body: Callable[[int], bytes] | None,
     ) -> Response | None:
         # _post_flow's steps, called directly; AsyncServer._plain_post is the twin.
-        limit = self.max_http_buffer_size
         session = handle.session
-        if declared is None or declared > limit or session.post_pending or read_body is None:
-            return None  # no length, too large, or overlapping: handle_request refuses
+        if self._plain_post_declined(session, declared, read_body):
+            return None
+        assert read_body is not None
         try:
-            body = read_body(limit + 1)
+            body = read_body(self.max_http_buffer_size + 1)
         except Exception as exc:  # each server fails its own way on a broken body
-            refused = _PostRefused(
-                DisconnectReason.TRANSPORT_ERROR, f"unreadable body ({type(exc).__name__})"
-            )
+            refused = _unreadable(exc)
         else:
             begun = self._begin_post(handle, body, declared, None, content_type)
             if not isinstance(begun, _PostRefused):
