@@ -20,6 +20,7 @@ from typing import Any
 from engineio_core._signals import watch_sigterm
 from engineio_core.base_server import (
     _OK,
+    _POLLING,
     _TEXT_HTML,
     BaseServer,
     SessionHandle,
@@ -44,6 +45,7 @@ from engineio_core.ops import (
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
 from engineio_core.protocol.http import Request, Response
+from engineio_core.protocol.router import Handshake
 
 __all__ = ["AsyncServer"]
 
@@ -203,22 +205,27 @@ class AsyncServer(BaseServer):
         request = self._mode.translate_request(args)
         if not isinstance(request, Request):
             request = await request
-        flow = self._request_flow(request)
-        # The first step here: a poll with packets waiting ends in it, and then
-        # needs no driver coroutine.
-        try:
-            op = flow.send(None)
-        except StopIteration as stop:
-            result = stop.value
+        decision = self.router.route(request, self._lookup, time.monotonic())
+        if type(decision) is Handshake and decision.transport is _POLLING:
+            result: Any = await self._polling_handshake(request, decision)
         else:
-            run = self._run(flow, op)
-            # This frame lasts as long as a WebSocket session: it must not keep
-            # the first op, a handshake's connect call with the whole environ,
-            # nor the ended flow and driver (a generator keeps its frame's memory).
-            del op
-            result = await run
-            del run
-        del flow
+            flow = self._request_flow(request, decision)
+            del decision  # a WebSocket session's frame must not keep it (nor its session)
+            # The first step here: a poll with packets waiting ends in it, and then
+            # needs no driver coroutine.
+            try:
+                op = flow.send(None)
+            except StopIteration as stop:
+                result = stop.value
+            else:
+                run = self._run(flow, op)
+                # This frame lasts as long as a WebSocket session: it must not keep
+                # the first op, a handshake's connect call with the whole environ,
+                # nor the ended flow and driver (a generator keeps its frame's memory).
+                del op
+                result = await run
+                del run
+            del flow
         if type(result) is _ReadWebSocket:
             reason = await self._read_websocket(result)
             result = await self._run(self._websocket_end_flow(result.handle, result.ws, reason))
@@ -322,6 +329,18 @@ class AsyncServer(BaseServer):
             refused = begun
         await self._run(self._close(handle, refused.reason))
         return self._plain_error("POST", path, refused)
+
+    async def _polling_handshake(self, request: Request, decision: Handshake) -> Response:
+        # Server._polling_handshake, awaiting a coroutine connect handler.
+        handle = self._begin_polling_handshake(request, decision)
+        handler = self.handlers.get("connect")
+        try:
+            result: Any = handler(handle.session.sid, request.get_environ()) if handler else None
+            if _awaitable(result):
+                result = await result
+        except Exception as exc:
+            return self._connect_failed(request, handle, exc)
+        return self._end_polling_handshake(request, handle, decision, result)
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""

@@ -56,6 +56,7 @@ from engineio_core.protocol.payloads import (
     encode_payload,
 )
 from engineio_core.protocol.router import (
+    Decision,
     Expired,
     Handshake,
     Poll,
@@ -574,19 +575,20 @@ class BaseServer:
 
     # -- flows ------------------------------------------------------------------------
 
-    def _request_flow(self, request: Request) -> Flow:
-        """Answer one HTTP request: returns a Response, a _WebSocketDone or, for a
-        WebSocket session, a _ReadWebSocket."""
-        decision = self.router.route(request, self._lookup, time.monotonic())
+    def _request_flow(self, request: Request, decision: Decision) -> Flow:
+        """Answer one HTTP request, given the router's decision: returns a Response, a
+        _WebSocketDone or, for a WebSocket session, a _ReadWebSocket.
+
+        Every decision but a polling handshake's: the drivers answer those
+        without a flow (``_polling_handshake``), since they never wait for I/O."""
         # By type, the commonest first: an echo's requests are polls and POSTs.
         if type(decision) is Post:
             return (yield from self._post_flow(request, decision))
         if type(decision) is Poll:
             return (yield from self._poll_flow(request, decision))
         if isinstance(decision, Handshake):
-            if decision.transport is _WEBSOCKET:
-                return (yield from self._websocket_handshake_flow(request, decision))
-            return (yield from self._polling_handshake_flow(request, decision))
+            assert decision.transport is _WEBSOCKET, "a polling handshake takes no flow"
+            return (yield from self._websocket_handshake_flow(request, decision))
         if isinstance(decision, Reject):
             return self._error(request, decision.code, decision.detail)
         if isinstance(decision, Preflight):
@@ -609,22 +611,33 @@ class BaseServer:
         self._sessions[sid] = handle
         try:
             result = yield CallHandler("connect", (sid, request.get_environ()))
-        except ConnectionRefusedError as exc:
-            self._sessions.pop(sid, None)
-            self.logger.info("connection %s refused by the connect handler", sid)
-            return self._unauthorized(request, exc.error_args)
-        except Exception:
-            self._sessions.pop(sid, None)
-            self.logger.exception("connect handler failed for %s", sid)
-            headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
-            return Response(500, headers, b'{"message":"connect handler error"}')
+        except Exception as exc:
+            return self._connect_failed(request, handle, exc)
+        return self._connected(request, handle, result)
+
+    def _connected(self, request: Request, handle: SessionHandle, result: Any) -> Response | None:
+        """The connect handler returned ``result``: a 401 if that is False (the session
+        is dropped), else None, with the session's heartbeat scheduled."""
         if result is False:
+            sid = handle.session.sid
             self._sessions.pop(sid, None)
             self.logger.info("connection %s refused by the connect handler", sid)
             return self._unauthorized(request, None)
         self._schedule(handle)
         self._ensure_heartbeat()
         return None
+
+    def _connect_failed(self, request: Request, handle: SessionHandle, exc: Exception) -> Response:
+        """The connect handler raised ``exc``: the session is dropped; a 401 for a
+        ConnectionRefusedError (with its arguments), else a logged 500."""
+        sid = handle.session.sid
+        self._sessions.pop(sid, None)
+        if isinstance(exc, ConnectionRefusedError):
+            self.logger.info("connection %s refused by the connect handler", sid)
+            return self._unauthorized(request, exc.error_args)
+        self.logger.error("connect handler failed for %s", sid, exc_info=exc)
+        headers = [("Content-Type", "application/json"), *self._cors_headers(request)]
+        return Response(500, headers, b'{"message":"connect handler error"}')
 
     def _unauthorized(self, request: Request, args: dict[str, Any] | None) -> Response:
         body = stdlib_json.dumps(args or {"message": "Unauthorized"}).encode()
@@ -637,16 +650,32 @@ class BaseServer:
         )
         return SessionHandle(session, self._new_wake, self._new_lock())
 
-    def _polling_handshake_flow(self, request: Request, decision: Handshake) -> Flow:
+    # A polling handshake has nothing to wait for but the connect handler, so the
+    # drivers answer it directly (Server._polling_handshake, AsyncServer's twin)
+    # with the two halves below, rather than through _request_flow: a generator,
+    # its driver and an op cost a third of the handshake's time in the layer.
+
+    def _begin_polling_handshake(self, request: Request, decision: Handshake) -> SessionHandle:
+        """A polling handshake's session, registered, with its open packet queued
+        ahead of whatever the connect handler sends. The caller runs the handler:
+        :meth:`_connect_failed` if it raised, else :meth:`_end_polling_handshake`."""
         handle = self._new_handle(request, decision.protocol, _POLLING)
         session = handle.session
-        with handle.lock:
-            session.outbox.append(
-                self._open_packet(session.sid, decision.protocol, self._upgrades(request))
-            )
-        refusal = yield from self._connect_flow(request, handle)
+        # Unregistered yet, the session is seen by no one else: no lock.
+        session.outbox.append(
+            self._open_packet(session.sid, decision.protocol, self._upgrades(request))
+        )
+        self._sessions[session.sid] = handle
+        return handle
+
+    def _end_polling_handshake(
+        self, request: Request, handle: SessionHandle, decision: Handshake, result: Any
+    ) -> Response:
+        """The handshake's answer, the connect handler having returned ``result``."""
+        refusal = self._connected(request, handle, result)
         if refusal is not None:
             return refusal
+        session = handle.session
         with handle.lock:
             packets = session.take_for_poll()
         extra = []

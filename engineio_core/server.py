@@ -16,6 +16,7 @@ from typing import Any
 from engineio_core._signals import watch_sigterm
 from engineio_core.base_server import (
     _OK,
+    _POLLING,
     _TEXT_HTML,
     NO_LOCK,
     BaseServer,
@@ -41,7 +42,8 @@ from engineio_core.ops import (
 )
 from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
-from engineio_core.protocol.http import Response
+from engineio_core.protocol.http import Request, Response
+from engineio_core.protocol.router import Handshake
 
 __all__ = ["Server"]
 
@@ -86,7 +88,10 @@ class Server(BaseServer):
     def handle_request(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Handle one HTTP request; the WSGI application interface."""
         request = self._mode.translate_request((environ, start_response))
-        result = self._run(self._request_flow(request))
+        decision = self.router.route(request, self._lookup, time.monotonic())
+        if type(decision) is Handshake and decision.transport is _POLLING:
+            return self._mode.make_response(self._polling_handshake(request, decision), request)
+        result = self._run(self._request_flow(request, decision))
         if type(result) is _ReadWebSocket:
             reason = self._read_websocket(result)
             result = self._run(self._websocket_end_flow(result.handle, result.ws, reason))
@@ -144,6 +149,16 @@ class Server(BaseServer):
                     session.end_poll()
         self._forget_if_closed(handle)
         return self._plain_payload_response(packets, session.protocol, accept_encoding)
+
+    def _polling_handshake(self, request: Request, decision: Handshake) -> Response:
+        # No flow: see BaseServer._begin_polling_handshake. AsyncServer's twin awaits.
+        handle = self._begin_polling_handshake(request, decision)
+        handler = self.handlers.get("connect")
+        try:
+            result = handler(handle.session.sid, request.get_environ()) if handler else None
+        except Exception as exc:
+            return self._connect_failed(request, handle, exc)
+        return self._end_polling_handshake(request, handle, decision, result)
 
     def takes_plain_polling(self) -> bool:
         """Whether an app wrapper may offer requests to :meth:`handle_polling_request`:

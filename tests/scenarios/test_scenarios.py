@@ -111,6 +111,61 @@ def test_connect_handler_refusals(make: Factory) -> None:
     assert (reply.status, reply.json()) == (401, {"message": "go away"})
 
 
+def test_connect_handler_error_is_a_500_logged_once(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = make()
+
+    def broken(sid: str, environ: Any) -> None:
+        raise RuntimeError("boom")
+
+    h.server.on("connect", broken)
+    with caplog.at_level("ERROR", logger="engineio_core"):
+        reply = h.request("GET", {"EIO": "4", "transport": "polling"})
+    assert (reply.status, reply.json()) == (500, {"message": "connect handler error"})
+    assert h.server._sessions == {}
+    failed = [r for r in caplog.records if "connect handler failed" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].exc_info is not None
+
+
+def test_connect_handler_refusals_as_coroutines(make: Factory) -> None:
+    h = make()
+    if isinstance(h, SyncHarness):
+        pytest.skip("coroutine handlers are AsyncServer's")
+
+    async def refuse(sid: str, environ: Any) -> bool:
+        return False
+
+    h.server.on("connect", refuse)
+    reply = h.request("GET", {"EIO": "4", "transport": "polling"})
+    assert (reply.status, reply.json()) == (401, {"message": "Unauthorized"})
+
+    async def refuse_with(sid: str, environ: Any) -> None:
+        raise engineio_core.ConnectionRefusedError("bad token")
+
+    h.server.on("connect", refuse_with)
+    reply = h.request("GET", {"EIO": "4", "transport": "polling"})
+    assert (reply.status, reply.json()) == (401, {"message": "bad token"})
+    assert h.server._sessions == {}
+
+
+def test_what_the_connect_handler_sends_follows_the_open_packet(make: Factory) -> None:
+    h = make()
+    if isinstance(h, SyncHarness):
+        h.server.on("connect", lambda sid, environ: h.server.send(sid, "welcome"))
+    else:
+
+        async def connect(sid: str, environ: Any) -> None:
+            await h.server.send(sid, "welcome")
+
+        h.server.on("connect", connect)
+    reply = h.request("GET", {"EIO": "4", "transport": "polling"})
+    packets = reply.packets
+    assert packets[0].startswith("0{") and packets[1:] == ["4welcome"]
+    sid = json.loads(packets[0][1:])["sid"]
+    assert h.call("transport", sid) == "polling"
+
+
 def test_connect_handler_gets_the_environ(make: Factory) -> None:
     h = make()
     environs: list[Any] = []
