@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from engineio_core.plugin.hookspecs import hookimpl
@@ -36,6 +37,9 @@ _CHUNK = 64 * 1024
 _UNPREFIXED_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
 # Responses that must not carry a body, hence no Content-Length added.
 _NO_BODY_STATUSES = frozenset({204, 304})
+# The short path's request for eio_make_response carries no query nor headers.
+_NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def wsgi_headers(environ: dict[str, Any]) -> dict[str, str]:
@@ -91,7 +95,14 @@ class WSGIHeaders(Mapping[str, str]):
         return value  # type: ignore[no-any-return]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name, _MISSING) is not _MISSING
+        # get()'s lookup, repeated: the router asks every request for "origin".
+        if type(name) is not str:
+            return isinstance(name, str) and self.get(name, _MISSING) is not _MISSING
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = _ENVIRON_KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
+        value = self._environ.get(key)
+        return value is not None and (bool(value) or key not in _UNPREFIXED_HEADERS)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._dict())
@@ -134,7 +145,18 @@ def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
         remaining = limit
     else:
         remaining = min(limit, length)
-    parts: list[bytes] = []
+    return _read_at_most(stream, remaining)
+
+
+def _read_at_most(stream: Any, remaining: int) -> bytes:
+    if 0 < remaining <= _CHUNK:  # one read, no list, for a small body read whole
+        data: bytes = stream.read(remaining)
+        if len(data) == remaining or not data:
+            return data
+        parts = [data]
+        remaining -= len(data)
+    else:
+        parts = []
     while remaining > 0:
         data = stream.read(min(remaining, _CHUNK))
         if not data:
@@ -142,6 +164,14 @@ def read_wsgi_body(environ: dict[str, Any], limit: int) -> bytes:
         parts.append(data)
         remaining -= len(data)
     return b"".join(parts)
+
+
+def _read_declared(environ: dict[str, Any], length: int, limit: int) -> bytes:
+    """``read_wsgi_body`` for a body whose ``Content-Length`` is known to be ``length``."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    return _read_at_most(stream, min(limit, length))
 
 
 def translate_wsgi_request(environ: dict[str, Any], start_response: Any) -> Request:
@@ -173,8 +203,14 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
     method = environ.get("REQUEST_METHOD", "GET")
     if method != "GET" and method != "POST":
         return None
-    # Only a POST's length is read: the short path serves GETs with 200 only.
-    content_length = _content_length(environ) if method == "POST" else None
+    # Only a POST's length is read: the short path serves GETs with 200 only,
+    # and declines a POST without a length (so its reader may take the length).
+    content_length = None
+    read_body = None
+    if method == "POST":
+        content_length = _content_length(environ)
+        if content_length is not None:
+            read_body = partial(_read_declared, environ, content_length)
     response = server.handle_polling_request(
         method,
         environ.get("PATH_INFO", ""),
@@ -183,12 +219,14 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
         environ.get("CONTENT_TYPE", ""),
         content_length,
         environ.get("HTTP_ACCEPT_ENCODING"),
-        partial(read_wsgi_body, environ) if method == "POST" else None,
+        read_body,
     )
     if response is None:
         return None
-    request = Request(method, "", {}, {}, "", "http", content_length, None, environ)
-    request.native = (environ, start_response)
+    request = Request(
+        method, "", _NO_QUERY, _NO_HEADERS, "", "http", content_length, None, environ,
+        (environ, start_response),
+    )  # fmt: skip
     return server._mode.make_response(response, request)
 
 

@@ -194,7 +194,8 @@ class Response:
     @property
     def status_line(self) -> str:
         """``"200 OK"``, the form WSGI's ``start_response`` wants."""
-        return f"{self.status} {self.reason}"
+        line = _STATUS_LINES.get(self.status)
+        return line if line is not None else f"{self.status} {self.reason}"
 
 
 _REASONS = {
@@ -211,3 +212,5 @@ _REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+# Every WSGI response asks for its status line: built once per status.
+_STATUS_LINES = {status: f"{status} {reason}" for status, reason in _REASONS.items()}

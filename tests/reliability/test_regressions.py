@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 import engineio_core
-from engineio_core.plugin.wsgi_mode import read_wsgi_body
+from engineio_core.plugin.wsgi_mode import _read_declared, read_wsgi_body
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.http import Request
 from tests.scenarios.harness import Harness
@@ -114,6 +114,40 @@ def test_chunked_wsgi_body_is_read_without_input_terminated() -> None:
     assert read_wsgi_body(environ, 100) == b"4hello"
     # Still no read at all for a body-less request on a kept-alive connection.
     assert read_wsgi_body({"wsgi.input": io.BytesIO(b"GET / HTTP/1.1")}, 100) == b""
+
+
+class _Trickle(io.RawIOBase):
+    """A wsgi.input that gives at most ``step`` bytes a read, as a slow socket may."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = data
+        self._step = step
+        self.reads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        size = self._step if size < 0 else min(size, self._step)
+        data, self._data = self._data[:size], self._data[size:]
+        return data
+
+
+@pytest.mark.parametrize("step", [1, 7, 64 * 1024, 1 << 20])
+@pytest.mark.parametrize("length", [0, 6, 70_000, 200_000])
+def test_wsgi_body_reads_short_reads_to_the_end_or_the_limit(step: int, length: int) -> None:
+    """Both WSGI readers (by Content-Length, and the short path's with the length
+    known) take what a server gives in short reads, and stop at the limit."""
+    body = bytes(i % 251 for i in range(length))
+    limit = 100_000
+    for read in (
+        lambda env, lim: read_wsgi_body(env, lim),
+        lambda env, lim: _read_declared(env, length, lim),
+    ):
+        stream = _Trickle(body, step)
+        environ = {"CONTENT_LENGTH": str(length), "wsgi.input": stream}
+        got = read(environ, limit)
+        assert got == body[:limit]
+        if step == 1 and length <= 70_000:  # no read beyond the declared length
+            assert stream.reads == length
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])
