@@ -46,6 +46,7 @@ from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
 from engineio_core.protocol.http import Request, Response
 from engineio_core.protocol.router import Handshake
+from engineio_core.protocol.session import Closed, Event, Wake
 
 __all__ = ["AsyncServer"]
 
@@ -322,7 +323,7 @@ class AsyncServer(BaseServer):
                     for packet in begun:
                         events = self._receive_packet(handle, packet)
                         if events:
-                            await self._run(self._after(handle, events))
+                            await self._after_plain(handle, events)
                 finally:
                     session.end_post()
                 return Response(200, [_TEXT_HTML], _OK)
@@ -341,6 +342,20 @@ class AsyncServer(BaseServer):
         except Exception as exc:
             return self._connect_failed(request, handle, exc)
         return self._end_polling_handshake(request, handle, decision, result)
+
+    async def _after_plain(self, handle: SessionHandle, events: list[Event]) -> None:
+        # Server._after_plain, awaiting the disconnect handler.
+        for event in events:
+            kind = type(event)
+            if kind is Closed:
+                args = self._on_closed(handle, event)  # type: ignore[arg-type]
+                if args is not None:
+                    await self._call_handler_logged("disconnect", args)
+            elif kind is Wake:
+                self._wake(handle)
+            else:
+                await self._run(self._after(handle, [event]))
+        self._forget_if_closed(handle)
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""

@@ -1028,27 +1028,39 @@ class BaseServer:
                     args = (sid, self._decode_message(event.data))
                     yield from self._call_logged("message", args)
             elif isinstance(event, Closed):
-                reason = event.reason
-                if reason is _SEND_QUEUE_FULL:
-                    self.logger.warning(
-                        "%s disconnected: more than %d packets waited to be sent",
-                        sid,
-                        self.session_config.max_queue,
-                    )
-                else:
-                    self.logger.info("%s disconnected: %s", sid, reason.value)
-                if handle.session.state is _CLOSING:
-                    self._schedule(handle)
-                elif handle.ws is not None and reason in _PEER_STALLED:
+                closed_args = self._on_closed(handle, event)
+                if (
+                    handle.ws is not None
+                    and event.reason in _PEER_STALLED
+                    and handle.session.state is not _CLOSING
+                ):
                     # The WebSocket writer may be stuck in a send to a peer that
                     # stopped reading; closing the socket from elsewhere frees it.
                     yield SpawnFlow(self._drop_websocket_flow(handle))
-                if "disconnect" in self.handlers:
-                    reason_args: tuple[Any, ...] = (
-                        (sid, event.reason) if self._disconnect_takes_reason else (sid,)
-                    )
-                    yield from self._call_logged("disconnect", reason_args)
+                if closed_args is not None:
+                    yield from self._call_logged("disconnect", closed_args)
         self._forget_if_closed(handle)
+
+    def _on_closed(self, handle: SessionHandle, event: Closed) -> tuple[Any, ...] | None:
+        """A session's Closed event, all but its disconnect handler: logged, and a
+        closing session's grace deadline scheduled. Returns the handler's
+        arguments, or None if there is no handler. For :meth:`_after` and the
+        drivers' ``_after_plain``."""
+        sid = handle.session.sid
+        reason = event.reason
+        if reason is _SEND_QUEUE_FULL:
+            self.logger.warning(
+                "%s disconnected: more than %d packets waited to be sent",
+                sid,
+                self.session_config.max_queue,
+            )
+        else:
+            self.logger.info("%s disconnected: %s", sid, reason.value)
+        if handle.session.state is _CLOSING:
+            self._schedule(handle)
+        if "disconnect" not in self.handlers:
+            return None
+        return (sid, reason) if self._disconnect_takes_reason else (sid,)
 
     def _receive_packet(self, handle: SessionHandle, packet: Packet) -> list[Event] | None:
         """Give a client's packet to its session, and carry out the common outcomes

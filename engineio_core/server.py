@@ -44,6 +44,7 @@ from engineio_core.plugin.types import MessageTooLarge, WebSocketClosed
 from engineio_core.protocol.errors import DisconnectReason, ProtocolError
 from engineio_core.protocol.http import Request, Response
 from engineio_core.protocol.router import Handshake
+from engineio_core.protocol.session import Closed, Event, Wake
 
 __all__ = ["Server"]
 
@@ -192,7 +193,7 @@ class Server(BaseServer):
                     for packet in begun:
                         events = self._receive_packet(handle, packet)
                         if events:
-                            self._run(self._after(handle, events))
+                            self._after_plain(handle, events)
                 finally:
                     with handle.lock:
                         session.end_post()
@@ -200,6 +201,21 @@ class Server(BaseServer):
             refused = begun
         self._run(self._close(handle, refused.reason))
         return self._plain_error("POST", path, refused)
+
+    def _after_plain(self, handle: SessionHandle, events: list[Event]) -> None:
+        """:meth:`_after` for a polling session's POST, without a flow for the
+        commonest events (a close, a wake); AsyncServer's twin awaits."""
+        for event in events:
+            kind = type(event)
+            if kind is Closed:
+                args = self._on_closed(handle, event)  # type: ignore[arg-type]
+                if args is not None:
+                    self._call_handler_logged("disconnect", args)
+            elif kind is Wake:
+                self._wake(handle)
+            else:
+                self._run(self._after(handle, [event]))
+        self._forget_if_closed(handle)
 
     def send(self, sid: str, data: Any, binary: bool | None = None) -> None:
         """Send a message to ``sid``: str (text), bytes (binary), list or dict (JSON)."""

@@ -211,6 +211,48 @@ def test_send_queue_bound_counts_what_is_waiting_not_what_was_sent(make: Factory
     assert seen["disconnect"] == []
 
 
+def test_client_close_post_runs_the_disconnect_handler_once(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = make()
+    seen = record(h)
+    sid, _ = h.handshake()
+    assert h.post(sid, b"1").body == b"ok"
+    assert seen["disconnect"] == [(sid, "client disconnect")]
+    assert h.server._sessions == {}
+    assert h.poll(sid).status == 400
+    # A disconnect handler that raises: logged once, the POST still answered.
+    sid, _ = h.handshake()
+    if isinstance(h, SyncHarness):
+
+        def broken(sid: str, reason: Any) -> None:
+            raise RuntimeError("boom")
+
+    else:
+
+        async def broken(sid: str, reason: Any) -> None:
+            raise RuntimeError("boom")
+
+    h.server.on("disconnect", broken)
+    with caplog.at_level("ERROR", logger="engineio_core"):
+        assert h.post(sid, b"6\x1e1").body == b"ok"
+    failed = [r for r in caplog.records if "disconnect handler failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert h.server._sessions == {}
+    # The same close, but waking the session's pending poll: it gets a noop.
+    h.server.on("disconnect", lambda sid, reason: seen["disconnect"].append((sid, reason)))
+    sid, _ = h.handshake()
+    polled: list[Reply] = []
+    poller = threading.Thread(target=lambda: polled.append(h.poll(sid)))
+    poller.start()
+    h.wait_until(lambda: h.server._sessions[sid].session.poll_pending)
+    assert h.post(sid, b"1").body == b"ok"
+    poller.join(5)
+    assert [r.packets for r in polled] == [["6"]]
+    assert seen["disconnect"][-1] == (sid, "client disconnect")
+    assert h.server._sessions == {}
+
+
 def test_disconnect_all(make: Factory) -> None:
     h = make()
     seen = record(h)
