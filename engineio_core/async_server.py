@@ -200,9 +200,7 @@ class AsyncServer(BaseServer):
     async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
         """Handle one HTTP request; called by the mode's framework glue."""
         if self.handle_sigterm:
-            self.handle_sigterm = False
-            self._loop = asyncio.get_running_loop()
-            watch_sigterm(self, chain_only=True)
+            self._first_request()
         request = self._mode.translate_request(args)
         if not isinstance(request, Request):
             request = await request
@@ -245,21 +243,37 @@ class AsyncServer(BaseServer):
         content_length: int | None,
         accept_encoding: str | None,
         read_body: Callable[[int], Awaitable[bytes]] | None,
+        make_request: Callable[[], Any] | None = None,
     ) -> Response | None:
         """Serve a plain long-polling request, or return None for ``handle_request``.
 
         Plain: a poll (GET) or a POST of an open polling session, without an
         ``Origin`` header and with the query :func:`~engineio_core.protocol.http.polling_sid`
-        accepts, which is nearly every request of a long-polling client. A
-        plugin may offer its requests here first, reading just these fields
-        from its framework's request; None means nothing was done (no byte
-        of the body read), and ``handle_request`` gives the answer. The
-        response is the one ``handle_request`` would give; the plugin sends it.
+        accepts, which is nearly every request of a long-polling client; and,
+        given ``make_request``, a polling handshake without an ``Origin``
+        header and with the query :func:`~engineio_core.protocol.http.polling_handshake`
+        accepts. A plugin may offer its requests here first, reading just
+        these fields from its framework's request; None means nothing was
+        done (no byte of the body read), and ``handle_request`` gives the
+        answer. The response is the one ``handle_request`` would give; the
+        plugin sends it.
 
         ``read_body(limit)`` reads at most ``limit`` bytes of the body, as
         :attr:`~engineio_core.protocol.http.Request.read_body` does; a POST
-        without one is declined.
+        without one is declined. ``make_request()`` returns the request as the
+        mode's ``translate_request`` does (or an awaitable of it): a handshake
+        needs all of it, for the connect handler's environ and the mode's
+        ``can_upgrade``.
         """
+        if make_request is not None:  # a handshake, maybe (the glue passes it for those)
+            handshake = self._plain_handshake(method, query_string, origin)
+            if handshake is not None:
+                if self.handle_sigterm:
+                    self._first_request()
+                request = make_request()
+                if not isinstance(request, Request):
+                    request = await request
+                return await self._polling_handshake(request, handshake)
         handle = self._plain_polling_handle(method, query_string, origin)
         if handle is None:
             return None
@@ -331,6 +345,13 @@ class AsyncServer(BaseServer):
         await self._run(self._close(handle, refused.reason))
         return self._plain_error("POST", path, refused)
 
+    def _first_request(self) -> None:
+        # At the first request (while handle_sigterm is true): the server's own
+        # SIGTERM handler is in place by then, and the loop is known.
+        self.handle_sigterm = False
+        self._loop = asyncio.get_running_loop()
+        watch_sigterm(self, chain_only=True)
+
     async def _polling_handshake(self, request: Request, decision: Handshake) -> Response:
         # Server._polling_handshake, awaiting a coroutine connect handler.
         handle = self._begin_polling_handshake(request, decision)
@@ -346,15 +367,16 @@ class AsyncServer(BaseServer):
     async def _after_plain(self, handle: SessionHandle, events: list[Event]) -> None:
         # Server._after_plain, awaiting the disconnect handler.
         for event in events:
-            kind = type(event)
-            if kind is Closed:
-                args = self._on_closed(handle, event)  # type: ignore[arg-type]
+            if type(event) is not Closed and type(event) is not Wake:
+                await self._run(self._after(handle, events))  # a message, without async_handlers
+                return
+        for event in events:
+            if type(event) is Closed:
+                args = self._on_closed(handle, event)
                 if args is not None:
                     await self._call_handler_logged("disconnect", args)
-            elif kind is Wake:
-                self._wake(handle)
             else:
-                await self._run(self._after(handle, [event]))
+                self._wake(handle)
         self._forget_if_closed(handle)
 
     async def send(self, sid: str, data: Any, binary: bool | None = None) -> None:

@@ -40,7 +40,7 @@ from engineio_core.protocol.compression import choose_encoding, compress
 from engineio_core.protocol.cookie import CookieSpec
 from engineio_core.protocol.cors import CorsPolicy
 from engineio_core.protocol.errors import DisconnectReason, ErrorCode, ProtocolError, error_body
-from engineio_core.protocol.http import Request, Response, polling_sid
+from engineio_core.protocol.http import Request, Response, polling_handshake, polling_sid
 from engineio_core.protocol.packets import (
     Packet,
     PacketType,
@@ -280,6 +280,13 @@ class BaseServer:
             transports, allow_eio3, CorsPolicy(cors_allowed_origins, cors_credentials)
         )
         self._polling_allowed = _POLLING.value in self.transports
+        # The router's decision for a plain polling handshake, by EIO value (never
+        # changed once made, so one serves every such request).
+        self._plain_handshakes = {
+            eio: Handshake(_POLLING, protocol, None, False)
+            for eio, protocol in (("4", 4), ("3", 3))
+            if protocol == 4 or allow_eio3
+        }
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._disconnect_takes_reason = False
         self._sessions: dict[str, SessionHandle] = {}
@@ -452,12 +459,6 @@ class BaseServer:
             return []  # not a CORS request (engine.io-client under Node.js, most POSTs)
         return self.router.cors.response_headers(request)
 
-    def _respond(self, request: Request, body: bytes, content_type: str) -> Response:
-        headers = [("Content-Type", content_type), *self._cors_headers(request)]
-        if self.http_compression and len(body) >= self.compression_threshold:
-            body = self._compress(body, request.headers.get("accept-encoding"), headers)
-        return Response(200, headers, body)
-
     @staticmethod
     def _compress(
         body: bytes, accept_encoding: str | None, headers: list[tuple[str, str]]
@@ -500,6 +501,17 @@ class BaseServer:
             return handle
         return None
 
+    def _plain_handshake(
+        self, method: str, query_string: str, origin: str | None
+    ) -> Handshake | None:
+        """The router's decision for a plain polling handshake (a GET, no Origin, a
+        query ``polling_handshake`` accepts, a protocol this server speaks), if
+        that is what the request is; None: the general path decides."""
+        if method != "GET" or origin is not None or not self._polling_allowed:
+            return None
+        eio = polling_handshake(query_string)
+        return None if eio is None else self._plain_handshakes.get(eio)
+
     def _plain_payload_response(
         self, packets: list[Packet], protocol: int, accept_encoding: str | None
     ) -> Response:
@@ -540,9 +552,14 @@ class BaseServer:
             body, ctype = encode_jsonp(packets, protocol, jsonp), "text/javascript; charset=UTF-8"
         else:
             body, ctype = encode_payload(packets, protocol, binary=not b64)
-        response = self._respond(request, body, ctype)
-        response.headers.extend(extra)
-        return response
+        headers = [("Content-Type", ctype)]
+        if "origin" in request.headers:  # _cors_headers(), inline
+            headers += self.router.cors.response_headers(request)
+        if self.http_compression and len(body) >= self.compression_threshold:
+            body = self._compress(body, request.headers.get("accept-encoding"), headers)
+        if extra:
+            headers += extra
+        return Response(200, headers, body)
 
     def _open_packet(self, sid: str, protocol: int, upgrades: list[str]) -> Packet:
         key = (protocol, bool(upgrades))
@@ -619,13 +636,17 @@ class BaseServer:
         """The connect handler returned ``result``: a 401 if that is False (the session
         is dropped), else None, with the session's heartbeat scheduled."""
         if result is False:
-            sid = handle.session.sid
-            self._sessions.pop(sid, None)
-            self.logger.info("connection %s refused by the connect handler", sid)
-            return self._unauthorized(request, None)
+            return self._refused(request, handle)
         self._schedule(handle)
         self._ensure_heartbeat()
         return None
+
+    def _refused(self, request: Request, handle: SessionHandle) -> Response:
+        """The connect handler returned False: the session is dropped; a 401."""
+        sid = handle.session.sid
+        self._sessions.pop(sid, None)
+        self.logger.info("connection %s refused by the connect handler", sid)
+        return self._unauthorized(request, None)
 
     def _connect_failed(self, request: Request, handle: SessionHandle, exc: Exception) -> Response:
         """The connect handler raised ``exc``: the session is dropped; a 401 for a
@@ -659,22 +680,26 @@ class BaseServer:
         """A polling handshake's session, registered, with its open packet queued
         ahead of whatever the connect handler sends. The caller runs the handler:
         :meth:`_connect_failed` if it raised, else :meth:`_end_polling_handshake`."""
-        handle = self._new_handle(request, decision.protocol, _POLLING)
-        session = handle.session
-        # Unregistered yet, the session is seen by no one else: no lock.
-        session.outbox.append(
-            self._open_packet(session.sid, decision.protocol, self._upgrades(request))
+        protocol = decision.protocol
+        session = Session(
+            self.generate_id(), protocol, _POLLING, self.session_config, time.monotonic()
         )
-        self._sessions[session.sid] = handle
+        handle = SessionHandle(session, self._new_wake, self._new_lock())
+        sid = session.sid
+        # Unregistered yet, the session is seen by no one else: no lock.
+        session.outbox.append(self._open_packet(sid, protocol, self._upgrades(request)))
+        self._sessions[sid] = handle
         return handle
 
     def _end_polling_handshake(
         self, request: Request, handle: SessionHandle, decision: Handshake, result: Any
     ) -> Response:
         """The handshake's answer, the connect handler having returned ``result``."""
-        refusal = self._connected(request, handle, result)
-        if refusal is not None:
-            return refusal
+        if result is False:
+            return self._refused(request, handle)
+        self._schedule(handle)  # _connected(), inline
+        if not self._heartbeat_running:
+            self._ensure_heartbeat()
         session = handle.session
         with handle.lock:
             packets = session.take_for_poll()

@@ -110,13 +110,19 @@ class Server(BaseServer):
         content_length: int | None,
         accept_encoding: str | None,
         read_body: Callable[[int], bytes] | None,
+        make_request: Callable[[], Request] | None = None,
     ) -> Response | None:
         """Serve a plain long-polling request, or return None for ``handle_request``.
 
         ``AsyncServer.handle_polling_request`` for sync modes, with a blocking
-        ``read_body``; ``WSGIApp`` offers its requests here first. The caller
-        turns the response into its own.
+        ``read_body`` and a ``make_request`` that returns the request itself;
+        ``WSGIApp`` offers its requests here first. The caller turns the
+        response into its own.
         """
+        if make_request is not None:  # a handshake, maybe (the glue passes it for those)
+            handshake = self._plain_handshake(method, query_string, origin)
+            if handshake is not None:
+                return self._polling_handshake(make_request(), handshake)
         handle = self._plain_polling_handle(method, query_string, origin)
         if handle is None:
             return None
@@ -206,15 +212,16 @@ class Server(BaseServer):
         """:meth:`_after` for a polling session's POST, without a flow for the
         commonest events (a close, a wake); AsyncServer's twin awaits."""
         for event in events:
-            kind = type(event)
-            if kind is Closed:
-                args = self._on_closed(handle, event)  # type: ignore[arg-type]
+            if type(event) is not Closed and type(event) is not Wake:
+                self._run(self._after(handle, events))  # a message, without async_handlers
+                return
+        for event in events:
+            if type(event) is Closed:
+                args = self._on_closed(handle, event)
                 if args is not None:
                     self._call_handler_logged("disconnect", args)
-            elif kind is Wake:
-                self._wake(handle)
             else:
-                self._run(self._after(handle, [event]))
+                self._wake(handle)
         self._forget_if_closed(handle)
 
     def send(self, sid: str, data: Any, binary: bool | None = None) -> None:

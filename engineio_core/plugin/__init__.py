@@ -36,6 +36,7 @@ from engineio_core.protocol.http import (
     Response,
     add_environ_headers,
     parse_query,
+    polling_handshake,
     polling_sid,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "parse_query",
+    "polling_handshake",
     "polling_sid",
     "register_mode",
 ]

@@ -197,7 +197,8 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
     """Offer a WSGI request to ``server.handle_polling_request``: the response body
     iterable if it was served, else None (``handle_request`` then answers it).
 
-    Reads only the few environ keys that method asks for; the response goes out
+    Reads only the few environ keys that method asks for (a handshake it serves
+    gets the mode's translation of the request); the response goes out
     through the mode's ``eio_make_response``, given a request that carries just
     what those hooks use (the environ, ``start_response``, the Content-Length)."""
     method = environ.get("REQUEST_METHOD", "GET")
@@ -205,21 +206,25 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
         return None
     # Only a POST's length is read: the short path serves GETs with 200 only,
     # and declines a POST without a length (so its reader may take the length).
+    query = environ.get("QUERY_STRING", "")
     content_length = None
-    read_body = None
+    read_body = make_request = None
     if method == "POST":
         content_length = _content_length(environ)
         if content_length is not None:
             read_body = partial(_read_declared, environ, content_length)
+    elif "sid=" not in query:  # a handshake needs the whole request, as the mode has it
+        make_request = partial(server._mode.translate_request, (environ, start_response))
     response = server.handle_polling_request(
         method,
         environ.get("PATH_INFO", ""),
-        environ.get("QUERY_STRING", ""),
+        query,
         environ.get("HTTP_ORIGIN"),
         environ.get("CONTENT_TYPE", ""),
         content_length,
         environ.get("HTTP_ACCEPT_ENCODING"),
         read_body,
+        make_request,
     )
     if response is None:
         return None

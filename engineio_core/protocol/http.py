@@ -22,6 +22,7 @@ __all__ = [
     "header_dict",
     "parse_content_length",
     "parse_query",
+    "polling_handshake",
     "polling_sid",
 ]
 
@@ -123,6 +124,39 @@ def polling_sid(query_string: str) -> str | None:
         elif name == "j" or name == "b64":
             return None
     return sid if sid and transport == "polling" else None
+
+
+# engine.io-client's polling handshake query, its timestamp included or not.
+_CLIENT_HANDSHAKE_QUERY = re.compile(r"EIO=([34])&transport=polling(?:&t=[\w.-]*)?", re.ASCII)
+
+
+def polling_handshake(query_string: str) -> str | None:
+    """The ``EIO`` value of a plain polling handshake's query string, or None.
+
+    Plain: ``transport=polling``, no ``sid`` key at all, no JSONP index
+    (``j``) nor ``b64``, nothing to unquote; other keys (engine.io-client's
+    ``t``, an app's own) are passed over, and a repeated key counts by its
+    first value, as for :func:`polling_sid`. An ``EIO`` missing or of any
+    value is returned as it is ("" if missing): the server decides which it
+    supports. Plain handshakes may take ``handle_polling_request()``.
+    """
+    plain = _CLIENT_HANDSHAKE_QUERY.fullmatch(query_string)
+    if plain is not None:
+        return plain[1]
+    if "sid=" in query_string or "%" in query_string or "+" in query_string:
+        return None  # a session's request (or a blank sid), or something to unquote
+    eio = transport = None
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "EIO":
+            if eio is None:
+                eio = value
+        elif name == "transport":
+            if transport is None:
+                transport = value
+        elif name == "j" or name == "b64" or name == "sid":
+            return None
+    return (eio or "") if transport == "polling" else None
 
 
 @dataclass(slots=True)

@@ -32,15 +32,20 @@ KEEP = int(os.environ.get("ENGINEIO_TEST_KEEP", "0"))
 in_flight: dict[str, int | None] = {"requests": 0 if eio.async_mode == "asgi" else None}
 
 
-#: Requests the short path for plain polls (handle_polling_request) answered.
-plain_served = 0
+#: Requests the short path (handle_polling_request) answered: a session's polls
+#: and POSTs, and handshakes.
+plain_served = plain_handshakes = 0
 _offer_plain = eio.handle_polling_request
 
 
 async def _count_plain(*args: Any) -> Any:
-    global plain_served
+    global plain_served, plain_handshakes
     response = await _offer_plain(*args)
-    plain_served += response is not None
+    if response is not None:
+        if "sid=" in args[2]:  # the query string
+            plain_served += 1
+        else:
+            plain_handshakes += 1
     return response
 
 
@@ -110,6 +115,7 @@ def state() -> bytes:
             "async_mode": eio.async_mode,
             "connect_queries": connect_queries,
             "plain_served": plain_served,
+            "plain_handshakes": plain_handshakes,
         }
     ).encode()
 

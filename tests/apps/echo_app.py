@@ -81,17 +81,21 @@ def message(sid: str, data: Any) -> None:
         eio.send(sid, data)
 
 
-#: Requests the short path for plain polls (handle_polling_request) answered.
-plain_served = 0
+#: Requests the short path (handle_polling_request) answered: a session's polls
+#: and POSTs, and handshakes.
+plain_served = plain_handshakes = 0
 _offer_plain = eio.handle_polling_request
 
 
 def _count_plain(*args: Any) -> Any:
-    global plain_served
+    global plain_served, plain_handshakes
     response = _offer_plain(*args)
     if response is not None:
         with _lock:
-            plain_served += 1
+            if "sid=" in args[2]:  # the query string
+                plain_served += 1
+            else:
+                plain_handshakes += 1
     return response
 
 
@@ -120,6 +124,7 @@ def state_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                 "async_mode": eio.async_mode,
                 "connect_queries": connect_queries,
                 "plain_served": plain_served,
+                "plain_handshakes": plain_handshakes,
             }
         ).encode()
     start_response("200 OK", [("Content-Type", "application/json")])

@@ -67,14 +67,17 @@ _NO_SHORT_PATH = {"starlette"}
 
 def test_plain_polls_and_posts_take_the_short_path(live_server: LiveServer) -> None:
     """Every bundled glue (WSGIApp, ASGIApp, the aiohttp, Sanic and tornado routes)
-    offers a long-polling client's polls and POSTs to handle_polling_request."""
+    offers a long-polling client's handshake, polls and POSTs to handle_polling_request."""
     client = raw(live_server)
-    before = live_server.state()["plain_served"]
+    before = live_server.state()
     sid, _ = client.handshake()
     assert client.post(sid, b"4short").body == b"ok"
     assert client.poll(sid).body == b"4short"
-    served = live_server.state()["plain_served"] - before
-    assert served == (0 if live_server.name in _NO_SHORT_PATH else 2)
+    after = live_server.state()
+    served = after["plain_served"] - before["plain_served"]
+    handshakes = after["plain_handshakes"] - before["plain_handshakes"]
+    expected = (0, 0) if live_server.name in _NO_SHORT_PATH else (2, 1)
+    assert (served, handshakes) == expected
 
 
 @pytest.mark.parametrize(

@@ -96,20 +96,30 @@ def _header_items(headers: dict[str, str] | None, body: bytes) -> dict[str, str]
 class Harness_:
     plain: bool
     plain_served: int
+    plain_handshakes: int
 
     def _count_plain(self, server: Any, is_async: bool) -> None:
-        """Count the requests ``handle_polling_request`` served (not declined)."""
-        self.plain_served = 0
+        """Count the requests ``handle_polling_request`` served (not declined):
+        handshakes in ``plain_handshakes``, a session's polls and POSTs in
+        ``plain_served``."""
+        self.plain_served = self.plain_handshakes = 0
         offer = server.handle_polling_request
+
+        def count(args: tuple[Any, ...], response: Any) -> None:
+            if response is not None:
+                if "sid=" in args[2]:  # the query string
+                    self.plain_served += 1
+                else:
+                    self.plain_handshakes += 1
 
         def counted(*args: Any) -> Any:
             response = offer(*args)
-            self.plain_served += response is not None
+            count(args, response)
             return response
 
         async def counted_async(*args: Any) -> Any:
             response = await offer(*args)
-            self.plain_served += response is not None
+            count(args, response)
             return response
 
         server.handle_polling_request = counted_async if is_async else counted

@@ -1,4 +1,4 @@
-"""The short path for plain long-polling requests (``handle_polling_request``).
+"""The short path for plain long-polling requests and handshakes (``handle_polling_request``).
 
 Each case runs on each server twice, through its app wrapper (``WSGIApp``,
 ``ASGIApp``: plain polls and POSTs take the short path) and with every request
@@ -12,6 +12,7 @@ fails.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engineio_core.protocol.http import parse_query, polling_sid
+import engineio_core
+from engineio_core.protocol.http import Request, parse_query, polling_handshake, polling_sid
+from engineio_core.protocol.router import Handshake
 from tests.scenarios.harness import AsyncHarness, Reply, SyncHarness
 
 # -- polling_sid ------------------------------------------------------------------------
@@ -77,6 +80,64 @@ def test_polling_sid_agrees_with_the_router(parts: list[str]) -> None:
         and "+" not in query
     )
     assert sid == (parsed["sid"][0] if plain else None)
+
+
+@pytest.mark.parametrize(
+    ("query", "eio"),
+    [
+        ("EIO=4&transport=polling", "4"),
+        ("EIO=4&transport=polling&t=PZx1a.b-c", "4"),
+        ("EIO=3&transport=polling&t=Pq", "3"),
+        ("transport=polling&EIO=4", "4"),  # any order
+        ("token=x&EIO=4&transport=polling&t=Pq", "4"),  # an app's own key
+        ("EIO=4&EIO=3&transport=polling", "4"),  # parse_query's first
+        ("EIO=5&transport=polling", "5"),  # the server says which it speaks
+        ("transport=polling", ""),
+        ("EIO=4&transport=websocket", None),
+        ("EIO=4&transport=polling&sid=abc", None),  # a session's request
+        ("EIO=4&transport=polling&sid=", None),  # a blank sid: left to the router
+        ("EIO=4&transport=polling&sid", None),
+        ("EIO=4&transport=polling&j=0", None),  # JSONP
+        ("EIO=4&transport=polling&b64=1", None),
+        ("EIO=4&transport=polling&token=a%62c", None),  # something to unquote
+        ("EIO=4&transport=polling&token=a+c", None),
+        ("", None),
+    ],
+)
+def test_polling_handshake(query: str, eio: str | None) -> None:
+    assert polling_handshake(query) == eio
+
+
+@given(st.lists(_QUERY_PART, max_size=6))
+def test_polling_handshake_agrees_with_the_router(parts: list[str]) -> None:
+    """What the server serves as a plain handshake is what the router decides for
+    the same GET without an Origin: a polling handshake, without JSONP or b64."""
+    query = "&".join(parts)
+    server = _ROUTING_SERVER
+    decision = server._plain_handshake("GET", query, None)
+    request = Request("GET", "/engine.io/", parse_query(query), {})
+    routed = server.router.route(request, lambda sid: None, 0.0)
+    if decision is not None:
+        assert routed == decision
+    elif polling_handshake(query) is None:
+        # Declined by the query alone: never a plain handshake the router accepts,
+        # but for a blank sid or a key containing "sid=" (the general path's).
+        assert not (
+            isinstance(routed, Handshake)
+            and routed == Handshake(routed.transport, routed.protocol, None, False)
+            and routed.transport.value == "polling"
+            and "sid=" not in query
+            and "%" not in query
+            and "+" not in query
+            and "sid" not in parse_query(query)
+        )
+    else:
+        assert polling_handshake(query) not in ("3", "4")  # a protocol it does not speak
+    assert server._plain_handshake("POST", query, None) is None
+    assert server._plain_handshake("GET", query, "https://a.example") is None
+
+
+_ROUTING_SERVER = engineio_core.Server(async_mode="threading", allow_eio3=True)
 
 
 # -- both paths answer alike ------------------------------------------------------------
@@ -243,3 +304,82 @@ def test_expired_session_is_refused_alike(both: Callable[..., Any]) -> None:
 
     observed = compare(both(), script, plain_served=0)
     assert observed[0][0] == 400
+
+
+# -- handshakes --------------------------------------------------------------------------
+
+
+def _handshake_shown(reply: Reply) -> tuple[int, dict[str, str], bytes]:
+    if reply.status != 200:
+        return reply.status, reply.headers, reply.body
+    found = re.search(rb'sid\\?":\\?"([A-Za-z0-9_-]+)', reply.body)  # v4, v3 or JSONP
+    assert found is not None, reply.body
+    sid = found[1].decode()
+    headers = {k: v.replace(sid, "SID") for k, v in reply.headers.items()}
+    return reply.status, headers, reply.body.replace(sid.encode(), b"SID")
+
+
+def test_handshakes_alike(both: Callable[..., Any]) -> None:
+    queries: list[tuple[dict[str, str], dict[str, str]]] = [
+        ({"EIO": "4", "transport": "polling", "t": "Pabc"}, {}),  # plain
+        ({"EIO": "3", "transport": "polling"}, {}),  # plain (v3 allowed)
+        ({"EIO": "4", "transport": "polling", "token": "abc"}, {}),  # plain, an app's key
+        ({"EIO": "5", "transport": "polling"}, {}),  # 400 on the general path
+        ({"transport": "polling"}, {}),
+        ({"EIO": "4", "transport": "polling"}, {"Origin": "https://app.example"}),
+        ({"EIO": "4", "transport": "polling", "j": "0"}, {}),
+        ({"EIO": "4", "transport": "polling", "b64": "1"}, {}),
+        ({"EIO": "4", "transport": "websocket"}, {}),  # no Upgrade: 400
+        ({"EIO": "4", "transport": "polling", "refuse": "1"}, {}),  # plain, 401
+        ({"EIO": "4", "transport": "polling", "fail": "1"}, {}),  # plain, 500
+        ({"EIO": "4", "transport": "polling", "greet": "1"}, {}),  # plain, open + message
+    ]
+
+    def script(h: Any) -> list[Any]:
+        environs: list[str] = []
+
+        def connect(sid: str, environ: dict[str, Any]) -> Any:
+            query = environ["QUERY_STRING"]
+            environs.append(query)
+            if "refuse" in query:
+                return False
+            if "fail" in query:
+                raise RuntimeError("boom")
+            if "greet" in query:
+                h.server._queue_message(sid, "hi", None)  # what send() queues, on either server
+            return None
+
+        h.server.on("connect", connect)
+        out = [
+            _handshake_shown(h.request("GET", query, headers=headers)) for query, headers in queries
+        ]
+        return [out, environs, len(h.server._sessions)]
+
+    options = {"allow_eio3": True, "cookie": "io", "cors_allowed_origins": "https://app.example"}
+    pair = both(**options)
+    observed = compare(pair, script, plain_served=0)
+    statuses = [status for status, _, _ in observed[0]]
+    assert statuses == [200, 200, 200, 400, 400, 200, 200, 200, 400, 401, 500, 200]
+    assert pair[0].plain_handshakes == 6 and pair[1].plain_handshakes == 0
+    assert "io=SID" in observed[0][0][1]["set-cookie"]
+    assert observed[0][11][2].endswith(b"\x1e4hi")
+    assert observed[1][2] == "EIO=4&transport=polling&token=abc"
+    assert observed[2] == 7  # the 200s' sessions
+
+
+def test_handshake_on_the_short_path_without_make_request_is_declined() -> None:
+    """A plugin that passes no make_request (written before handshakes were served)
+    gets None for a handshake, and handle_request answers it."""
+    server = engineio_core.Server(async_mode="threading")
+    args = ("GET", "/engine.io/", "EIO=4&transport=polling", None, "", None, None, None)
+    assert server.handle_polling_request(*args) is None
+    made: list[Request] = []
+
+    def make_request() -> Request:
+        made.append(Request("GET", "/engine.io/", parse_query(args[2]), {}, environ={}))
+        return made[-1]
+
+    response = server.handle_polling_request(*args, make_request)
+    assert response is not None and response.status == 200 and len(made) == 1
+    assert len(server._sessions) == 1
+    server.shutdown(timeout=1)

@@ -65,6 +65,7 @@ def test_handshake_then_messages_both_ways(make: Factory) -> None:
     # The POST and the poll: on the short path or not.
     assert isinstance(h, (SyncHarness, AsyncHarness))
     assert h.plain_served == (2 if h.plain else 0)
+    assert h.plain_handshakes == (1 if h.plain else 0)
 
 
 def test_json_text_arrives_decoded(make: Factory) -> None:

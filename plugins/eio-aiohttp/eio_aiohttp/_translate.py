@@ -125,6 +125,10 @@ async def serve_plain_polling(server: Any, request: web.Request) -> web.Response
         parse_content_length(headers.get("Content-Length")),
         headers.get("Accept-Encoding"),
         partial(_read_body, request.content) if method == "POST" else None,
+        # A handshake needs the whole request: the mode's translation of it.
+        None
+        if method == "POST" or "sid=" in query
+        else partial(server._mode.translate_request, (request,)),
     )
     return None if response is None else make_response(response)
 

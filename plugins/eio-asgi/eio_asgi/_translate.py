@@ -112,8 +112,9 @@ async def serve_plain_polling(server: Any, scope: Scope, receive: Any, send: Any
     """Offer an HTTP request to ``server.handle_polling_request``; True if it was served.
 
     Reads only what that method asks for from the scope: no header dict, no
-    parsed query, no core ``Request``. A request it declines (a handshake, an
-    Origin, an error) goes to ``handle_request`` untouched."""
+    parsed query, no core ``Request`` (but for a handshake it serves: the mode
+    translates that one). A request it declines (an Origin, an error, a
+    WebSocket) goes to ``handle_request`` untouched."""
     method = scope["method"]
     if method != "GET" and method != "POST":
         return False
@@ -134,17 +135,22 @@ async def serve_plain_polling(server: Any, scope: Scope, receive: Any, send: Any
             if accept_encoding is not None:
                 return False
             accept_encoding = value
+    query = scope["query_string"].decode("latin-1")
+    make_request = None
+    if method == "GET" and "sid=" not in query:  # a handshake needs the whole request
+        make_request = partial(server._mode.translate_request, (scope, receive, send))
     # Positional: this runs for every poll and POST.
     response = await server.handle_polling_request(
         method,
         scope["path"],
-        scope["query_string"].decode("latin-1"),
+        query,
         origin,
         "" if content_type is None else content_type.decode("latin-1"),
         # parse_content_length() for bytes: only plain ASCII digits are a length.
         int(content_length) if content_length is not None and content_length.isdigit() else None,
         None if accept_encoding is None else accept_encoding.decode("latin-1"),
         partial(_read_body, receive) if method == "POST" else None,
+        make_request,
     )
     if response is None:
         return False

@@ -159,6 +159,10 @@ async def serve_plain_polling(server: Any, request: SanicRequest) -> HTTPRespons
         parse_content_length(headers.get("content-length")),
         headers.get("accept-encoding"),
         partial(_read_body, request) if method == "POST" else None,
+        # A handshake needs the whole request: the mode's translation of it.
+        None
+        if method == "POST" or "sid=" in request.query_string
+        else partial(server._mode.translate_request, (request,)),
     )
     return None if response is None else _http_response(response)
 

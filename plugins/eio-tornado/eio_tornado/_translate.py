@@ -109,6 +109,10 @@ async def serve_plain_polling(server: Any, handler: EngineIOHandler) -> bool:
         parse_content_length(headers.get("Content-Length")),
         headers.get("Accept-Encoding"),
         read_body if method == "POST" else None,
+        # A handshake needs the whole request: the mode's translation of it.
+        None
+        if method == "POST" or "sid=" in request.query
+        else partial(server._mode.translate_request, (handler,)),
     )
     if response is None:
         return False
