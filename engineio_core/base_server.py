@@ -1080,7 +1080,9 @@ class BaseServer:
                 self.session_config.max_queue,
             )
         else:
-            self.logger.info("%s disconnected: %s", sid, reason.value)
+            # _value_: .value is a property, two Python calls (and a str Enum's
+            # str() is its name): this runs for every session's end.
+            self.logger.info("%s disconnected: %s", sid, reason._value_)
         if handle.session.state is _CLOSING:
             self._schedule(handle)
         if "disconnect" not in self.handlers:

@@ -228,11 +228,20 @@ def serve_plain_polling(server: Any, environ: dict[str, Any], start_response: An
     )
     if response is None:
         return None
+    make_response = server._mode.make_response
+    if make_response is eio_make_response:
+        # This module's hook (threading's, eventlet's), inline: the core's responses
+        # carry no Content-Length of their own, and none of them is a 204 or a 304.
+        body = response.body
+        headers = response.headers
+        headers.append(("Content-Length", str(len(body))))
+        start_response(response.status_line, headers)
+        return [body]
     request = Request(
         method, "", _NO_QUERY, _NO_HEADERS, "", "http", content_length, None, environ,
         (environ, start_response),
     )  # fmt: skip
-    return server._mode.make_response(response, request)
+    return make_response(response, request)
 
 
 @hookimpl
