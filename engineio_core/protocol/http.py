@@ -112,18 +112,30 @@ def polling_sid(query_string: str) -> str | None:
         return plain[1]
     if "sid=" not in query_string or "%" in query_string or "+" in query_string:
         return None  # a handshake (no sid) or something to unquote
-    sid = transport = None
+    found = _first_values(query_string, "sid", ("j", "b64"))
+    if found is None:
+        return None
+    sid, transport = found
+    return sid if sid and transport == "polling" else None
+
+
+def _first_values(
+    query_string: str, key: str, refused: tuple[str, ...]
+) -> tuple[str | None, str | None] | None:
+    """The first values of ``key`` and of ``transport`` in a query with nothing to
+    unquote (None for a missing key), or None if it has a key in ``refused``."""
+    value = transport = None
     for pair in query_string.split("&"):
-        name, _, value = pair.partition("=")
-        if name == "sid":
-            if sid is None:
-                sid = value
+        name, _, found = pair.partition("=")
+        if name == key:
+            if value is None:
+                value = found
         elif name == "transport":
             if transport is None:
-                transport = value
-        elif name == "j" or name == "b64":
+                transport = found
+        elif name in refused:
             return None
-    return sid if sid and transport == "polling" else None
+    return value, transport
 
 
 # engine.io-client's polling handshake query, its timestamp included or not.
@@ -145,17 +157,10 @@ def polling_handshake(query_string: str) -> str | None:
         return plain[1]
     if "sid=" in query_string or "%" in query_string or "+" in query_string:
         return None  # a session's request (or a blank sid), or something to unquote
-    eio = transport = None
-    for pair in query_string.split("&"):
-        name, _, value = pair.partition("=")
-        if name == "EIO":
-            if eio is None:
-                eio = value
-        elif name == "transport":
-            if transport is None:
-                transport = value
-        elif name == "j" or name == "b64" or name == "sid":
-            return None
+    found = _first_values(query_string, "EIO", ("j", "b64", "sid"))
+    if found is None:
+        return None
+    eio, transport = found
     return (eio or "") if transport == "polling" else None
 
 
