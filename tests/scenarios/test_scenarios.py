@@ -129,10 +129,22 @@ def test_connect_handler_error_is_a_500_logged_once(
     assert len(failed) == 1 and failed[0].exc_info is not None
 
 
-def test_connect_handler_refusals_as_coroutines(make: Factory) -> None:
-    h = make()
-    if isinstance(h, SyncHarness):
-        pytest.skip("coroutine handlers are AsyncServer's")
+@pytest.fixture(params=[True, False], ids=["async", "async-general"])
+def make_async(request: pytest.FixtureRequest) -> Iterator[Factory]:
+    """The ``make`` fixture's AsyncServer half: for coroutine handlers."""
+    made: list[Harness] = []
+
+    def factory(**options: Any) -> Harness:
+        made.append(AsyncHarness(plain=request.param, **options))
+        return made[-1]
+
+    yield factory
+    for harness in made:
+        harness.close()
+
+
+def test_connect_handler_refusals_as_coroutines(make_async: Factory) -> None:
+    h = make_async()
 
     async def refuse(sid: str, environ: Any) -> bool:
         return False
