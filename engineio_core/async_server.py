@@ -362,6 +362,9 @@ class AsyncServer(BaseServer):
                 result = await result
         except Exception as exc:
             return self._connect_failed(request, handle, exc)
+        except BaseException:  # cancelled in the handler (a client gone, say): no session left
+            self._sessions.pop(handle.session.sid, None)
+            raise
         return self._end_polling_handshake(request, handle, decision, result)
 
     async def _after_plain(self, handle: SessionHandle, events: list[Event]) -> None:

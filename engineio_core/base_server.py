@@ -630,6 +630,9 @@ class BaseServer:
             result = yield CallHandler("connect", (sid, request.get_environ()))
         except Exception as exc:
             return self._connect_failed(request, handle, exc)
+        except BaseException:  # cancelled, or the flow closed unfinished: no session left
+            self._sessions.pop(sid, None)
+            raise
         return self._connected(request, handle, result)
 
     def _connected(self, request: Request, handle: SessionHandle, result: Any) -> Response | None:

@@ -165,6 +165,9 @@ class Server(BaseServer):
             result = handler(handle.session.sid, request.get_environ()) if handler else None
         except Exception as exc:
             return self._connect_failed(request, handle, exc)
+        except BaseException:  # a greenlet killed in the handler, say: no session left
+            self._sessions.pop(handle.session.sid, None)
+            raise
         return self._end_polling_handshake(request, handle, decision, result)
 
     def takes_plain_polling(self) -> bool:

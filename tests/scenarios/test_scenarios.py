@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import json
 import threading
@@ -160,6 +162,45 @@ def test_connect_handler_refusals_as_coroutines(make_async: Factory) -> None:
     reply = h.request("GET", {"EIO": "4", "transport": "polling"})
     assert (reply.status, reply.json()) == (401, {"message": "bad token"})
     assert h.server._sessions == {}
+
+
+def test_a_connect_handler_cancelled_leaves_no_session() -> None:
+    """A coroutine connect handler cancelled mid-way (an aiohttp handler task whose
+    client left, say) must not leave its session registered: it was never scheduled,
+    so the heartbeat would never expire it."""
+
+    async def scenario() -> dict[str, Any]:
+        server = engineio_core.AsyncServer(async_mode="asgi", handle_sigterm=False)
+        entered = asyncio.Event()
+
+        async def connect(sid: str, environ: Any) -> None:
+            entered.set()
+            await asyncio.Event().wait()  # until cancelled
+
+        server.on("connect", connect)
+        scope = {
+            "type": "http", "method": "GET", "path": "/engine.io/", "headers": [],
+            "query_string": b"EIO=4&transport=polling", "scheme": "http",
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2), "root_path": "",
+            "http_version": "1.1", "asgi": {"version": "3.0"},
+        }  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            return None
+
+        task = asyncio.ensure_future(server.handle_request(scope, receive, send))
+        await asyncio.wait_for(entered.wait(), 5)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        left = dict(server._sessions)
+        await server.shutdown(timeout=1)
+        return left
+
+    assert asyncio.run(scenario()) == {}
 
 
 def test_what_the_connect_handler_sends_follows_the_open_packet(make: Factory) -> None:
