@@ -20,12 +20,11 @@ from engineio_core.plugin.greenlets import pooled_spawner
 
 __all__ = ["GreenTask", "call_soon", "new_event", "new_lock", "spawn_detached"]
 
-#: spawn_n (a bare green thread, without GreenThread's exit event and result),
+#: Bare greenlets (as spawn_n's, without GreenThread's exit event and result),
 #: reused: a new greenlet costs about 10 µs on Python 3.11+ (see
 #: engineio_core.plugin.greenlets).
 spawn_detached = pooled_spawner(
     eventlet.hubs.get_hub,
-    eventlet.spawn_n,
     lambda hub: functools.partial(hub.schedule_call_global, 0),
 )
 

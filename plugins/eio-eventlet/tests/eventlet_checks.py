@@ -241,7 +241,58 @@ def check_gunicorn_response() -> None:
     assert ws.closed and peer.answered == [1000]
 
 
+def check_pooled_greenlets() -> None:
+    # Detached tasks run on parked green threads: those that wait at the same
+    # time each hold one; a burst that never waits runs, in order, on one.
+    import eventlet.hubs
+
+    from engineio_core.plugin.greenlets import DEFAULT_MAX_IDLE
+
+    waited: list[Any] = []
+
+    def waits() -> None:
+        eventlet.sleep(0)
+        waited.append(eventlet.getcurrent())
+
+    for _ in range(DEFAULT_MAX_IDLE + 36):
+        eio_eventlet.eio_spawn_detached(waits, ())
+    eventlet.sleep(0.05)
+    parked = eventlet.hubs.get_hub()._engineio_core_parked.idle
+    assert len(waited) == DEFAULT_MAX_IDLE + 36 and len(set(waited)) == len(waited)
+    assert len(parked) == DEFAULT_MAX_IDLE, len(parked)
+
+    order: list[int] = []
+    runners: set[Any] = set()
+
+    def quick(n: int) -> None:
+        order.append(n)
+        runners.add(eventlet.getcurrent())
+
+    for n in range(DEFAULT_MAX_IDLE * 4):
+        eio_eventlet.eio_spawn_detached(quick, (n,))
+    eventlet.sleep(0.05)
+    assert order == list(range(DEFAULT_MAX_IDLE * 4)), order[:10]
+    assert len(runners) == 1 and runners <= set(parked), len(runners)
+
+    # A job that raises is reported by the hub once; the jobs queued with it run.
+    hub = eventlet.hubs.get_hub()
+    reported: list[Any] = []
+    hub.squelch_timer_exception = lambda timer, exc_info: reported.append(exc_info[1])
+    order.clear()
+
+    def fail() -> None:
+        raise LookupError("job failed")
+
+    eio_eventlet.eio_spawn_detached(quick, (1,))
+    eio_eventlet.eio_spawn_detached(fail, ())
+    eio_eventlet.eio_spawn_detached(quick, (2,))
+    eventlet.sleep(0.05)
+    assert order == [1, 2], order
+    assert [type(e) for e in reported] == [LookupError], reported
+
+
 CHECKS: dict[str, Callable[[], None]] = {
+    "pooled-greenlets": check_pooled_greenlets,
     "primitives": check_primitives,
     "websocket": check_websocket,
     "oversize": check_oversize_message,

@@ -103,7 +103,9 @@ def test_selected_by_rank_over_threading_but_never_beside_gevent() -> None:
     assert beside_gevent != "eventlet"
 
 
-@pytest.mark.parametrize("check", ["primitives", "websocket", "oversize", "gunicorn"])
+@pytest.mark.parametrize(
+    "check", ["primitives", "websocket", "oversize", "gunicorn", "pooled-greenlets"]
+)
 def test_under_real_eventlet(check: str) -> None:
     """See eventlet_checks.py: each check runs in its own unpatched eventlet process."""
     out = subprocess.run(

@@ -34,7 +34,7 @@ def spawn(target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
 
 #: A greenlet per message, but a reused one: a new greenlet costs about 10 µs on
 #: Python 3.11+ (see engineio_core.plugin.greenlets), a parked one 0.7 µs.
-spawn_detached = pooled_spawner(gevent.get_hub, gevent.spawn_raw, lambda hub: hub.loop.run_callback)
+spawn_detached = pooled_spawner(gevent.get_hub, lambda hub: hub.loop.run_callback)
 
 
 def sleep(seconds: float) -> None:

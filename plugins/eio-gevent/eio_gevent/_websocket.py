@@ -26,6 +26,7 @@ that the connection is finished (no HTTP response may follow):
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import ssl
 import time
@@ -90,6 +91,9 @@ class GeventWebSocket(WsprotoWebSocket):
             close_timeout=close_timeout,
         )
         self._finish_call = finish
+        self._read_watcher: Any = None  # made by the first _wait_readable
+        self._read_hub: Any = None
+        self._pending: Callable[[], int] | None = getattr(sock, "pending", None)
 
     def _new_lock(self) -> Any:
         return new_lock()
@@ -118,14 +122,46 @@ class GeventWebSocket(WsprotoWebSocket):
     def _wait_readable(self, deadline: float | None) -> bool:
         if self._done.is_set():
             return True
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        pending = self._pending  # TLS: decrypted, unread bytes
+        if pending is not None and pending():
+            return True
+        # One read watcher for the connection's life, started and stopped by each
+        # wait. gevent.socket.wait_read makes a watcher per call, and a new
+        # watcher costs libev an fcntl() to check the descriptor and an
+        # epoll_ctl() on its next turn: two system calls per message read.
+        hub = gevent.get_hub()
+        watcher = self._read_watcher
+        if watcher is None or self._read_hub is not hub:
+            try:
+                fileno = self.sock.fileno()
+                if fileno < 0:
+                    return True  # closed: the recv() that follows says so
+                watcher = hub.loop.io(fileno, 1)
+            except (OSError, ValueError):
+                return True
+            self._close_read_watcher()
+            self._read_watcher, self._read_hub = watcher, hub
         try:
-            gevent.socket.wait_read(self.sock.fileno(), timeout=timeout, timeout_exc=_WaitTimeout)
+            if deadline is None:
+                hub.wait(watcher)
+            else:
+                with gevent.Timeout(max(0.0, deadline - time.monotonic()), _WaitTimeout):
+                    hub.wait(watcher)
         except _WaitTimeout:
             return False
         except (OSError, ValueError):
             return True  # the socket is gone: the recv() that follows says so
         return True
+
+    def _close_read_watcher(self) -> None:
+        watcher, self._read_watcher = self._read_watcher, None
+        if watcher is None:
+            return
+        if watcher.callback is None:
+            watcher.close()
+        else:  # a greenlet waits on it: it wakes with this error, then reads EOF
+            error = OSError(errno.EBADF, "the WebSocket's read watcher was closed")
+            self._read_hub.cancel_wait(watcher, error, True)
 
     def _wait_writable(self, deadline: float) -> bool:
         timeout = max(0.0, deadline - time.monotonic())
@@ -140,6 +176,7 @@ class GeventWebSocket(WsprotoWebSocket):
     def response(self) -> Any:
         """Close, then end the WSGI call that carried this WebSocket, writing nothing."""
         self.close()
+        self._close_read_watcher()  # before the server closes the descriptor
         return self._finish_call()
 
 

@@ -376,6 +376,37 @@ def check_pooled_greenlets() -> None:
     gevent.sleep(0.05)
     assert len(ran) == 1 and ran[0] is not victim, ran
 
+    # Jobs that do not wait are handed out one after another, as they are run:
+    # a burst of them, far larger than the pool, runs in order on one greenlet.
+    order: list[int] = []
+    runners: set[Any] = set()
+
+    def quick(n: int) -> None:
+        order.append(n)
+        runners.add(gevent.getcurrent())
+
+    for n in range(DEFAULT_MAX_IDLE * 4):
+        gevent_mode.eio_spawn_detached(quick, (n,))
+    gevent.sleep(0.05)
+    assert order == list(range(DEFAULT_MAX_IDLE * 4)), order[:10]
+    assert len(runners) == 1 and runners <= set(parked), len(runners)
+
+    # A job that raises is reported by the hub once; the jobs queued with it run.
+    reported: list[BaseException] = []
+    hub = gevent.get_hub()
+    hub.handle_error = lambda context, kind, value, tb: reported.append(value)  # type: ignore[method-assign]
+    order.clear()
+
+    def fail() -> None:
+        raise LookupError("job failed")
+
+    gevent_mode.eio_spawn_detached(quick, (1,))
+    gevent_mode.eio_spawn_detached(fail, ())
+    gevent_mode.eio_spawn_detached(quick, (2,))
+    gevent.sleep(0.05)
+    assert order == [1, 2], order
+    assert [type(e) for e in reported] == [LookupError], reported
+
 
 CHECKS: dict[str, Callable[[], None]] = {
     "pooled-greenlets": check_pooled_greenlets,
