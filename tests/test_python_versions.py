@@ -1,7 +1,8 @@
-"""The core on the other Pythons we support: 3.10 (the lowest) and 3.12 (where
-asyncio has eager tasks, which AsyncServer uses instead of its own eager start).
+"""The core on the other Pythons we support: 3.10 (the lowest), 3.12 (where
+asyncio has eager tasks, which AsyncServer uses instead of its own eager start)
+and 3.13 (the newest here).
 
-scripts/setup makes ``.venv-py310`` and ``.venv-py312`` where pyenv has those
+scripts/setup makes ``.venv-py310``, ``.venv-py312`` and ``.venv-py313`` where pyenv has those
 interpreters; this runs the unit tests, the in-process scenarios and the ASGI
 app's tests there, in a subprocess.
 """
@@ -25,7 +26,7 @@ SUITES = [
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("version", ["3.10", "3.12"])
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
 def test_suites_pass_on(version: str) -> None:
     python = ROOT / f".venv-py{version.replace('.', '')}" / "bin" / "python"
     if not python.exists():
