@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import E2E_OPTIONS, SERVERS, LiveServer
+from tests.e2e.matrix import ServerKind
 from tests.servers import run_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,9 +48,10 @@ class ReliabilityServer(LiveServer):
         return bool(self.proc.poll() is None)
 
 
-def start_kind(name: str, options: dict[str, Any]) -> Any:
-    """A context manager that runs server kind ``name`` with engine.io ``options``."""
-    kind = SERVERS[name]
+def start_kind(name: str, options: dict[str, Any], kind: ServerKind | None = None) -> Any:
+    """A context manager that runs server kind ``name`` (or ``kind``, a variant of
+    one) with engine.io ``options``."""
+    kind = kind or SERVERS[name]
     env = {
         "ENGINEIO_TEST_OPTIONS": json.dumps({**options, "async_mode": kind.async_mode}),
         "PYTHONPATH": os.pathsep.join([str(LOGTAG), str(ROOT)]),
@@ -58,8 +60,8 @@ def start_kind(name: str, options: dict[str, Any]) -> Any:
     return run_server(kind.argv, env=env, cwd=ROOT)
 
 
-def skip_if_missing(name: str) -> None:
-    problem = SERVERS[name].requires()
+def skip_if_missing(name: str, kind: ServerKind | None = None) -> None:
+    problem = (kind or SERVERS[name]).requires()
     if problem:
         # CI installs every server: there a missing one is a failure, not a skip.
         (pytest.fail if os.environ.get("CI") else pytest.skip)(f"{name}: {problem}")
