@@ -49,10 +49,9 @@ SERVER_DROPS_CONNECTIONS_FIRST = ("daphne", "hypercorn")
 #: Variants of a matrix kind run here only: hypercorn serving in its own process.
 VARIANTS = {
     "hypercorn-workers-0": replace(
-        SERVERS["hypercorn"], argv=[*SERVERS["hypercorn"].argv[:3], "--workers", "0",
-                                    *SERVERS["hypercorn"].argv[3:]]
+        SERVERS["hypercorn"], argv=[*SERVERS["hypercorn"].argv, "--workers", "0"]
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted([*SERVERS, *VARIANTS]))
